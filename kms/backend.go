@@ -1,0 +1,42 @@
+package kms
+
+import (
+	"context"
+	"crypto/cipher"
+	"time"
+)
+
+// Backend creates and opens key material. What it returns from Generate is
+// what the Store keeps for a version: sealed material, or a reference to a
+// key that never leaves an HSM.
+type Backend interface {
+	// Generate creates material for one version of a key.
+	Generate(ctx context.Context, keyID string, version uint32, spec KeySpec) ([]byte, error)
+	// Open makes stored material usable. The result is at least a Material;
+	// symmetric material is also a SymmetricMaterial.
+	Open(ctx context.Context, keyID string, version uint32, spec KeySpec, stored []byte) (Material, error)
+}
+
+// Material is opened key material. Destroy wipes what it holds in memory; it
+// is called when the material leaves the cache.
+type Material interface {
+	Destroy()
+}
+
+// SymmetricMaterial is material that encrypts with an AEAD.
+type SymmetricMaterial interface {
+	Material
+	AEAD() cipher.AEAD
+}
+
+// Sealer protects small secrets at rest (access key secrets) under the root
+// of trust. The associated data binds a sealed value to its place.
+type Sealer interface {
+	Seal(plaintext, additionalData []byte) ([]byte, error)
+	Open(sealed, additionalData []byte) ([]byte, error)
+}
+
+// Clock tells the time; tests move it.
+type Clock interface {
+	Now() time.Time
+}

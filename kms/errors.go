@@ -1,0 +1,56 @@
+package kms
+
+import "errors"
+
+// Domain errors. Callers compare them with errors.Is; each wire dialect maps
+// every one of them to its own code in a single table.
+var (
+	// ErrKeyNotFound: no CMK with this KeyId (or alias) in the caller's account.
+	ErrKeyNotFound = errors.New("key not found")
+	// ErrInvalidKeyID: the KeyId is not a well-formed key id.
+	ErrInvalidKeyID = errors.New("invalid key id")
+	// ErrDuplicatedKeyID: the same KeyId appears twice in one request.
+	ErrDuplicatedKeyID = errors.New("duplicated key id")
+	// ErrAliasExists: another CMK of the account already has the alias.
+	ErrAliasExists = errors.New("alias already exists")
+	// ErrInvalidAlias: the alias breaks the alias rules.
+	ErrInvalidAlias = errors.New("invalid alias")
+	// ErrInvalidKeyUsage: unknown key usage, or one the key cannot serve.
+	ErrInvalidKeyUsage = errors.New("invalid key usage")
+	// ErrInvalidType: unknown CMK type (origin).
+	ErrInvalidType = errors.New("invalid key type")
+	// ErrInvalidCiphertext: the ciphertext blob is malformed, was altered, or
+	// its encryption context does not match.
+	ErrInvalidCiphertext = errors.New("invalid ciphertext")
+	// ErrInvalidPlaintext: the plaintext is empty or longer than MaxPlaintext.
+	ErrInvalidPlaintext = errors.New("invalid plaintext")
+	// ErrInvalidParameter: a parameter value is out of range or malformed.
+	ErrInvalidParameter = errors.New("invalid parameter value")
+	// ErrTagKeysDuplicated: two tags share a key.
+	ErrTagKeysDuplicated = errors.New("tag keys duplicated")
+
+	// ErrKeyDisabled: the CMK is Disabled.
+	ErrKeyDisabled = errors.New("key is disabled")
+	// ErrKeyArchived: the CMK is Archived and only decrypts.
+	ErrKeyArchived = errors.New("key is archived")
+	// ErrKeyPendingDelete: the CMK is scheduled for deletion.
+	ErrKeyPendingDelete = errors.New("key is pending deletion")
+	// ErrInvalidKeyState: the CMK's state does not allow the operation.
+	ErrInvalidKeyState = errors.New("key state does not allow this operation")
+	// ErrNotUserCreated: a service key cannot be changed this way.
+	ErrNotUserCreated = errors.New("key was created by a service, not a user")
+
+	// ErrAccessKeyNotFound: no access key with this SecretId.
+	ErrAccessKeyNotFound = errors.New("access key not found")
+	// ErrAccessKeyInactive: the access key exists but is disabled.
+	ErrAccessKeyInactive = errors.New("access key is inactive")
+)
+
+// Errors lists every domain error, for the dialects' completeness tests.
+var Errors = []error{
+	ErrKeyNotFound, ErrInvalidKeyID, ErrDuplicatedKeyID, ErrAliasExists,
+	ErrInvalidAlias, ErrInvalidKeyUsage, ErrInvalidType, ErrInvalidCiphertext,
+	ErrInvalidPlaintext, ErrInvalidParameter, ErrTagKeysDuplicated,
+	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
+	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
+}

@@ -1,0 +1,72 @@
+package kms
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store persists keys, key versions, access keys and settings. Every
+// control-plane request runs in exactly one Update transaction; reads run in
+// View. Implementations live under store/ and pass store/storetest.
+type Store interface {
+	// View runs fn in a read-only transaction.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction that commits durably if and
+	// only if fn returns nil; fn's error is returned unchanged (wrapped is fine).
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store.
+	Close() error
+}
+
+// Tx is one store transaction. Methods that return a value return a copy the
+// caller may keep and change.
+type Tx interface {
+	// Key returns ErrKeyNotFound if no key has this id.
+	Key(id string) (*Key, error)
+	// KeyIDByAlias returns ErrKeyNotFound if no key of the account has the alias.
+	KeyIDByAlias(account, alias string) (string, error)
+	// PutKey creates or replaces a key, keeping the alias index in step. It
+	// returns ErrAliasExists if another key of the same account holds the alias.
+	PutKey(k *Key) error
+	// Keys returns every key of the account, oldest first (ties by id).
+	Keys(account string) ([]*Key, error)
+
+	// PutVersion stores a key version; storing an existing version replaces it.
+	PutVersion(v *KeyVersion) error
+	// Versions returns a key's versions, lowest first; none is not an error.
+	Versions(keyID string) ([]*KeyVersion, error)
+
+	// PutAccessKey creates or replaces an access key.
+	PutAccessKey(ak *AccessKey) error
+	// AccessKey returns ErrAccessKeyNotFound if no access key has this SecretId.
+	AccessKey(secretID string) (*AccessKey, error)
+
+	// Setting returns ErrSettingNotFound if the setting was never put.
+	Setting(name string) ([]byte, error)
+	// PutSetting stores a named server-wide value (bootstrap state and the like).
+	PutSetting(name string, value []byte) error
+}
+
+// ErrSettingNotFound is returned by Tx.Setting for a setting never put.
+var ErrSettingNotFound = errors.New("setting not found")
+
+// AccessKeyStatus is whether an access key may sign requests.
+type AccessKeyStatus string
+
+// Access key statuses, as Tencent CAM names them.
+const (
+	AccessKeyActive   AccessKeyStatus = "Active"
+	AccessKeyInactive AccessKeyStatus = "Inactive"
+)
+
+// AccessKey is a SecretId/SecretKey pair of a principal. The secret is kept
+// only sealed (see Sealer).
+type AccessKey struct {
+	SecretID     string
+	Account      string // the account the principal belongs to
+	User         string // the principal's own id (equal to Account for the root user)
+	SealedSecret []byte
+	Status       AccessKeyStatus
+	CreateTime   time.Time
+}
