@@ -1,0 +1,250 @@
+package tencent
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+
+	"github.com/keyhaven/keyhaven/auth"
+	"github.com/keyhaven/keyhaven/kms"
+)
+
+// Version is the KMS API version this dialect speaks.
+const Version = "2019-01-18"
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 64 << 10
+
+// Config holds what a Handler needs.
+type Config struct {
+	Service  *kms.Service
+	Verifier *auth.TC3Verifier
+	// Region is the one region served; requests for another are refused.
+	Region string
+	Logger *slog.Logger
+}
+
+// Handler serves the Tencent dialect at POST /.
+type Handler struct {
+	svc      *kms.Service
+	verifier *auth.TC3Verifier
+	region   string
+	log      *slog.Logger
+	actions  map[string]action
+}
+
+// call is one authenticated request as an action sees it.
+type call struct {
+	cred auth.Credential
+	body []byte
+}
+
+// action decodes its request from c.body, calls the domain and returns the
+// response fields (a pointer to a struct embedding response).
+type action func(ctx context.Context, c *call) (any, error)
+
+// New returns a Handler for cfg.
+func New(cfg Config) *Handler {
+	h := &Handler{svc: cfg.Service, verifier: cfg.Verifier, region: cfg.Region, log: cfg.Logger}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.actions = map[string]action{
+		"CreateKey":            h.createKey,
+		"DescribeKey":          h.describeKey,
+		"DescribeKeys":         h.describeKeys,
+		"ListKeys":             h.listKeys,
+		"ListKeyDetail":        h.listKeyDetail,
+		"UpdateAlias":          h.updateAlias,
+		"UpdateKeyDescription": h.updateKeyDescription,
+		"EnableKey":            h.enableKey,
+		"DisableKey":           h.disableKey,
+		"EnableKeys":           h.enableKeys,
+		"DisableKeys":          h.disableKeys,
+		"Encrypt":              h.encrypt,
+		"Decrypt":              h.decrypt,
+		"ReEncrypt":            h.reEncrypt,
+		"GenerateDataKey":      h.generateDataKey,
+		"GenerateRandom":       h.generateRandom,
+		"GetServiceStatus":     h.getServiceStatus,
+		"GetRegions":           h.getRegions,
+		"ListAlgorithms":       h.listAlgorithms,
+	}
+	return h
+}
+
+// Actions returns the names of the actions served.
+func (h *Handler) Actions() []string {
+	names := make([]string, 0, len(h.actions))
+	for n := range h.actions {
+		names = append(names, n)
+	}
+	return names
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// ServeHTTP handles one request. Every outcome is HTTP 200 with a Tencent
+// envelope, as the SDK expects.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	requestID := newRequestID()
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+
+	resp, err := h.serve(r, buf)
+	if err != nil {
+		e, internal := toError(err)
+		if internal {
+			h.log.Error("request failed", "request_id", requestID, "action", r.Header.Get("X-TC-Action"), "err", err)
+		}
+		resp = &errorResponse{Error: *e}
+	}
+	if s, ok := resp.(interface{ setRequestID(string) }); ok {
+		s.setRequestID(requestID)
+	}
+	buf.Reset()
+	buf.WriteString(`{"Response":`)
+	enc := json.NewEncoder(buf)
+	if err := enc.Encode(resp); err != nil {
+		h.log.Error("encode response", "request_id", requestID, "err", err)
+		buf.Reset()
+		buf.WriteString(`{"Response":{"Error":{"Code":"InternalError","Message":"encode response"},"RequestId":"` + requestID + `"}`)
+	}
+	buf.WriteString("}")
+	hdr := w.Header()
+	hdr["Content-Type"] = jsonContentType
+	hdr["X-Tc-Requestid"] = []string{requestID}
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
+}
+
+var jsonContentType = []string{"application/json"}
+
+func (h *Handler) serve(r *http.Request, buf *bytes.Buffer) (any, error) {
+	if r.Method != http.MethodPost {
+		return nil, &Error{Code: codeUnsupportedProto, Message: "only POST with a JSON body is served"}
+	}
+	if r.ContentLength > MaxBodyBytes {
+		return nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+		return nil, &Error{Code: codeInvalidParam, Message: "could not read the request body"}
+	}
+	if buf.Len() > MaxBodyBytes {
+		return nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
+	}
+	body := buf.Bytes()
+
+	name := r.Header.Get("X-TC-Action")
+	if name == "" {
+		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Action header is missing"}
+	}
+	act, ok := h.actions[name]
+	if !ok {
+		return nil, &Error{Code: codeInvalidAction, Message: "unknown action " + quote(name)}
+	}
+	switch v := r.Header.Get("X-TC-Version"); v {
+	case Version:
+	case "":
+		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Version header is missing"}
+	default:
+		return nil, &Error{Code: codeNoSuchVersion, Message: "version " + quote(v) + " is not served; use " + Version}
+	}
+	if reg := r.Header.Get("X-TC-Region"); reg != "" && reg != h.region {
+		return nil, &Error{Code: codeUnsupportedReg, Message: "this server serves region " + quote(h.region) + ", not " + quote(reg)}
+	}
+	cred, err := h.verifier.Verify(r.Context(), r, body, "kms")
+	if err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) {
+			return nil, &Error{Code: ae.Code, Message: ae.Message}
+		}
+		return nil, err
+	}
+	return act(r.Context(), &call{cred: cred, body: body})
+}
+
+// quote bounds and quotes a client-supplied string for an error message.
+func quote(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+// response carries the RequestId every response has.
+type response struct {
+	RequestId string
+}
+
+func (r *response) setRequestID(id string) { r.RequestId = id }
+
+type errorResponse struct {
+	Error Error
+	response
+}
+
+// decode reads a request strictly: unknown fields are UnknownParameter,
+// malformed JSON or wrong types InvalidParameter.
+func decode(body []byte, v any) error {
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &typeErr):
+			return &Error{Code: codeInvalidParam, Message: "parameter " + quote(typeErr.Field) + " has the wrong type"}
+		case isUnknownField(err):
+			return &Error{Code: codeUnknownParam, Message: err.Error()[len("json: "):]}
+		}
+		return &Error{Code: codeInvalidParam, Message: "the request body is not valid JSON"}
+	}
+	if dec.More() {
+		return &Error{Code: codeInvalidParam, Message: "the request body holds more than one JSON value"}
+	}
+	return nil
+}
+
+func isUnknownField(err error) bool {
+	const prefix = "json: unknown field "
+	s := err.Error()
+	return len(s) > len(prefix) && s[:len(prefix)] == prefix
+}
+
+func missing(name string) error {
+	return &Error{Code: codeMissingParam, Message: "the parameter " + name + " is required"}
+}
+
+func invalid(name, why string) error {
+	return &Error{Code: codeInvalidValue, Message: "the parameter " + name + " " + why}
+}

@@ -1,0 +1,150 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Suite is the crypto suite a server runs for default symmetric keys.
+type Suite string
+
+// Crypto suites.
+const (
+	SuiteFIPS Suite = "fips" // AES-256, RSA, ECC
+	SuiteSM   Suite = "sm"   // SM4, SM2, SM3
+)
+
+// Config holds the live objects a Service works with.
+type Config struct {
+	Store   Store
+	Backend Backend
+	Sealer  Sealer
+	Suite   Suite     // default SuiteFIPS
+	Clock   Clock     // default: the system clock
+	Rand    io.Reader // default: crypto/rand
+	// CacheSize bounds the number of keys whose opened material is kept in
+	// memory (default 10000).
+	CacheSize int
+}
+
+// Service is the KMS: every operation a dialect exposes is a method here.
+// It is safe for concurrent use.
+type Service struct {
+	store   Store
+	backend Backend
+	sealer  Sealer
+	suite   Suite
+	clock   Clock
+	rand    io.Reader
+	keys    *keyCache
+	secrets *secretCache
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
+// New returns a Service over cfg. It fails if a required part is missing or
+// the suite is not one this build serves.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.Backend == nil || cfg.Sealer == nil {
+		return nil, errors.New("kms: Store, Backend and Sealer are required")
+	}
+	if cfg.Suite == "" {
+		cfg.Suite = SuiteFIPS
+	}
+	if cfg.Suite != SuiteFIPS {
+		return nil, fmt.Errorf("kms: crypto suite %q is not available yet; use %q", cfg.Suite, SuiteFIPS)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = systemClock{}
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	return &Service{
+		store:   cfg.Store,
+		backend: cfg.Backend,
+		sealer:  cfg.Sealer,
+		suite:   cfg.Suite,
+		clock:   cfg.Clock,
+		rand:    cfg.Rand,
+		keys:    newKeyCache(cfg.CacheSize),
+		secrets: newSecretCache(),
+	}, nil
+}
+
+// Suite returns the crypto suite the service runs.
+func (s *Service) Suite() Suite { return s.suite }
+
+// Close drops every cached key, zeroing its material. It does not close the
+// Store, which the caller owns.
+func (s *Service) Close() {
+	s.keys.invalidate(s.keys.ids()...)
+	s.secrets.clear()
+}
+
+// now returns the clock's time in UTC at microsecond precision, the precision
+// every store keeps.
+func (s *Service) now() time.Time {
+	return s.clock.Now().UTC().Truncate(time.Microsecond)
+}
+
+// openKey returns a key with its opened versions, from the cache or the
+// store. It returns ErrKeyNotFound for a key of another account. release
+// must be called when the caller is done with the entry.
+func (s *Service) openKey(ctx context.Context, account, id string) (e *cachedKey, release func(), err error) {
+	e, epoch := s.keys.get(id)
+	if e == nil {
+		e, err = s.loadKey(ctx, id)
+		if err != nil {
+			return nil, nil, err
+		}
+		var owned bool
+		if e, owned = s.keys.put(e, epoch); !owned {
+			release = e.destroy
+		}
+	}
+	if e.key.Account != account {
+		if release != nil {
+			release()
+		}
+		return nil, nil, fmt.Errorf("kms: key %s: %w", id, ErrKeyNotFound)
+	}
+	if release == nil {
+		release = func() {}
+	}
+	return e, release, nil
+}
+
+func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {
+	var (
+		k        *Key
+		versions []*KeyVersion
+	)
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if k, err = tx.Key(id); err != nil {
+			return err
+		}
+		versions, err = tx.Versions(id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e := &cachedKey{key: *k, versions: make(map[uint32]Material, len(versions))}
+	for _, v := range versions {
+		m, err := s.backend.Open(ctx, v.KeyID, v.Version, k.Spec, v.Material)
+		if err != nil {
+			e.destroy()
+			return nil, fmt.Errorf("kms: open key %s version %d: %w", id, v.Version, err)
+		}
+		e.versions[v.Version] = m
+	}
+	return e, nil
+}

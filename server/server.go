@@ -1,0 +1,259 @@
+// Package server wires Keyhaven together and serves it: it opens the store
+// and the root of trust, builds kms.Service, bootstraps the root
+// credentials, and serves the wire dialects over HTTP or HTTPS with request
+// limits and graceful shutdown. It holds no business rules.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/keyhaven/keyhaven/api/tencent"
+	"github.com/keyhaven/keyhaven/auth"
+	"github.com/keyhaven/keyhaven/backend/software"
+	"github.com/keyhaven/keyhaven/kms"
+	"github.com/keyhaven/keyhaven/seal"
+	"github.com/keyhaven/keyhaven/store/bolt"
+)
+
+// Config is everything a server is started with.
+type Config struct {
+	DataDir string // holds keyhaven.db, root.key and root-credentials.json
+	Listen  string // host:port
+	Region  string
+	TLSCert string // PEM files; HTTPS when both are set
+	TLSKey  string
+	Suite   kms.Suite
+	// Dev prints the root credentials at first start. Never use it in
+	// production.
+	Dev bool
+	// RootKey, if set (base64 of 32 bytes, KEYHAVEN_ROOT_KEY), is the root key
+	// instead of DataDir/root.key.
+	RootKey string
+	// RootSecretID and RootSecretKey, if set, are the root access key made at
+	// first start instead of random ones.
+	RootSecretID  string
+	RootSecretKey string
+	Logger        *slog.Logger
+	// Terminal receives what Dev mode prints (default os.Stdout).
+	Terminal io.Writer
+	// Clock, if set, replaces the system clock (tests).
+	Clock kms.Clock
+}
+
+// Server is a running Keyhaven.
+type Server struct {
+	Service *kms.Service
+	// Root is the root account; its SecretKey is set only at first start.
+	Root  kms.RootCredentials
+	store kms.Store
+	http  *http.Server
+	log   *slog.Logger
+	tls   bool
+}
+
+// CredentialsFile is the name, in the data dir, of the file that receives the
+// root credentials at first start.
+const CredentialsFile = "root-credentials.json"
+
+// Open prepares a server: it creates the data dir, opens the store and the
+// root key, and makes the root credentials on first start. Serve starts it.
+func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("server: a region is required")
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("server: give both --tls-cert and --tls-key, or neither")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: data dir: %w", err)
+	}
+	rootKey, err := loadRootKey(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(rootKey)
+	backend, err := software.New(rootKey, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	store, err := bolt.Open(filepath.Join(cfg.DataDir, "keyhaven.db"))
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			store.Close()
+		}
+	}()
+	svc, err := kms.New(kms.Config{Store: store, Backend: backend, Sealer: backend, Suite: cfg.Suite, Clock: cfg.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	credPath := filepath.Join(cfg.DataDir, CredentialsFile)
+	deliver := func(c kms.RootCredentials) error {
+		if cfg.RootSecretID != "" {
+			return nil // the operator chose them and has them
+		}
+		return writeCredentials(credPath, c)
+	}
+	root, created, err := svc.Bootstrap(ctx, cfg.RootSecretID, []byte(cfg.RootSecretKey), deliver)
+	if err != nil {
+		return nil, fmt.Errorf("server: %w", err)
+	}
+	if created {
+		if cfg.RootSecretID == "" {
+			log.Info("created the root account; its credentials are in a file readable only by this user", "account", root.AccountID, "file", credPath)
+		} else {
+			log.Info("created the root account with the access key from the environment", "account", root.AccountID, "secret_id", root.SecretID)
+		}
+		if cfg.Dev {
+			term := cfg.Terminal
+			if term == nil {
+				term = os.Stdout
+			}
+			fmt.Fprintf(term, "\nDEVELOPMENT SERVER — root credentials (shown once):\n  AccountId: %s\n  SecretId:  %s\n  SecretKey: %s\n\n",
+				root.AccountID, root.SecretID, string(root.SecretKey))
+		}
+	}
+
+	clock := cfg.Clock
+	now := time.Now
+	if clock != nil {
+		now = clock.Now
+	}
+	verifier := auth.NewTC3Verifier(func(ctx context.Context, secretID string) (auth.Credential, error) {
+		c, err := svc.Credential(ctx, secretID)
+		if err != nil {
+			return auth.Credential{}, err
+		}
+		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
+	}, now)
+	mux := http.NewServeMux()
+	mux.Handle("POST /{$}", tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+
+	s := &Server{
+		Service: svc,
+		Root:    root,
+		store:   store,
+		log:     log,
+		http: &http.Server{
+			Addr:              cfg.Listen,
+			Handler:           mux,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       120 * time.Second,
+			MaxHeaderBytes:    16 << 10,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		},
+	}
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("server: TLS: %w", err)
+		}
+		s.http.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		s.tls = true
+	}
+	return s, nil
+}
+
+// loadRootKey takes the root key from the configuration or the data dir's
+// root.key, creating that file on first start.
+func loadRootKey(cfg Config, log *slog.Logger) ([]byte, error) {
+	if cfg.RootKey != "" {
+		key, err := seal.FromEnv(cfg.RootKey)
+		if err != nil {
+			return nil, fmt.Errorf("server: KEYHAVEN_ROOT_KEY: %w", err)
+		}
+		return key, nil
+	}
+	path := filepath.Join(cfg.DataDir, "root.key")
+	key, created, err := seal.LoadOrCreateFile(path, nil)
+	if err != nil {
+		return nil, fmt.Errorf("server: root key: %w", err)
+	}
+	if created {
+		log.Info("created a new root key; back it up: without it no key material can be opened", "file", path)
+	}
+	return key, nil
+}
+
+func writeCredentials(path string, c kms.RootCredentials) error {
+	b, err := json.MarshalIndent(struct {
+		AccountId string
+		SecretId  string
+		SecretKey string
+	}{c.AccountID, c.SecretID, string(c.SecretKey)}, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("server: write %s: %w", path, err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("server: write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("server: write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+// Serve accepts connections on ln until Shutdown. It returns nil after a
+// clean shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	scheme := "http"
+	if s.tls {
+		scheme = "https"
+		ln = tls.NewListener(ln, s.http.TLSConfig)
+	}
+	s.log.Info("serving", "url", scheme+"://"+ln.Addr().String())
+	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ListenAndServe listens on the configured address and serves.
+func (s *Server) ListenAndServe() error {
+	ln, err := net.Listen("tcp", s.http.Addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return s.Serve(ln)
+}
+
+// Shutdown stops accepting requests, waits for those in flight, then closes
+// the store and wipes cached key material.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.Shutdown(ctx)
+	s.Service.Close()
+	return errors.Join(err, s.store.Close())
+}
+
+// Close releases a server that was opened but never served.
+func (s *Server) Close() error {
+	s.Service.Close()
+	return s.store.Close()
+}
