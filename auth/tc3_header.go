@@ -34,9 +34,9 @@ type tc3Authorization struct {
 var (
 	errAlgorithm     = errors.New("the signature algorithm must be TC3-HMAC-SHA256")
 	errField         = errors.New("the Authorization header must hold exactly Credential, SignedHeaders and Signature")
-	errCredential    = errors.New("Credential must be <SecretId>/<date>/<service>/tc3_request")
-	errSignedHeaders = errors.New("SignedHeaders must be a ';'-separated list of lowercase header names")
-	errSignature     = errors.New("Signature must be 64 hexadecimal digits")
+	errCredential    = errors.New("the Credential must be <SecretId>/<date>/<service>/tc3_request")
+	errSignedHeaders = errors.New("the SignedHeaders must be a ';'-separated list of lowercase header names")
+	errSignature     = errors.New("the Signature must be 64 hexadecimal digits")
 )
 
 // parseTC3Authorization parses an Authorization header. Its errors are plain

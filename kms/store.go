@@ -10,10 +10,14 @@ import (
 // control-plane request runs in exactly one Update transaction; reads run in
 // View. Implementations live under store/ and pass store/storetest.
 type Store interface {
-	// View runs fn in a read-only transaction.
+	// View runs fn in a read-only transaction; writes inside it fail.
 	View(ctx context.Context, fn func(Tx) error) error
-	// Update runs fn in a read-write transaction that commits durably if and
-	// only if fn returns nil; fn's error is returned unchanged (wrapped is fine).
+	// Update runs fn in a serializable read-write transaction that commits
+	// durably if and only if fn returns nil; fn's error is returned wrapped.
+	// fn runs at most once (it may have side effects): a store that must
+	// retry on serialization conflicts returns the conflict instead. Both
+	// return an error wrapping ctx.Err() without running fn if ctx is done.
+	// After a Tx method fails, fn should return; the transaction may be dead.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store.
 	Close() error

@@ -6,8 +6,8 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,6 +50,9 @@ type Config struct {
 	Terminal io.Writer
 	// Clock, if set, replaces the system clock (tests).
 	Clock kms.Clock
+	// Rand, if set, replaces crypto/rand as the source of key material,
+	// nonces and credentials (tests).
+	Rand io.Reader
 }
 
 // Server is a running Keyhaven.
@@ -74,6 +77,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
 	if cfg.Region == "" {
 		return nil, errors.New("server: a region is required")
 	}
@@ -88,7 +94,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	defer clear(rootKey)
-	backend, err := software.New(rootKey, nil)
+	backend, err := software.New(rootKey, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -101,7 +107,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			store.Close()
 		}
 	}()
-	svc, err := kms.New(kms.Config{Store: store, Backend: backend, Sealer: backend, Suite: cfg.Suite, Clock: cfg.Clock})
+	svc, err := kms.New(kms.Config{Store: store, Backend: backend, Sealer: backend.Sealer(), Suite: cfg.Suite, Clock: cfg.Clock, Rand: cfg.Rand})
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -139,11 +145,16 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	verifier := auth.NewTC3Verifier(func(ctx context.Context, secretID string) (auth.Credential, error) {
 		c, err := svc.Credential(ctx, secretID)
-		if err != nil {
+		switch {
+		case errors.Is(err, kms.ErrAccessKeyNotFound):
+			return auth.Credential{}, fmt.Errorf("%w: %w", auth.ErrUnknownSecretID, err)
+		case errors.Is(err, kms.ErrAccessKeyInactive):
+			return auth.Credential{}, fmt.Errorf("%w: %w", auth.ErrInactive, err)
+		case err != nil:
 			return auth.Credential{}, err
 		}
 		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
-	}, now)
+	}, now, auth.TC3Options{})
 	mux := http.NewServeMux()
 	mux.Handle("POST /{$}", tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
@@ -186,7 +197,7 @@ func loadRootKey(cfg Config, log *slog.Logger) ([]byte, error) {
 		return key, nil
 	}
 	path := filepath.Join(cfg.DataDir, "root.key")
-	key, created, err := seal.LoadOrCreateFile(path, nil)
+	key, created, err := seal.LoadOrCreateFile(path, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("server: root key: %w", err)
 	}

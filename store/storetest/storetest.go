@@ -123,7 +123,7 @@ func newVersion(keyN int, version uint32, material string) *kms.KeyVersion {
 		KeyID:      keyID(keyN),
 		Version:    version,
 		Material:   []byte(material),
-		CreateTime: at(int(version)),
+		CreateTime: at(int(version % 1000)),
 	}
 }
 
