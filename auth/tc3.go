@@ -3,8 +3,6 @@ package auth
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"net/http"
 	"strings"
@@ -129,34 +127,13 @@ func (v *TC3Verifier) Verify(ctx context.Context, r *http.Request, body []byte, 
 		return Credential{}, &Error{Code: CodeInternalError, Message: "The credential could not be looked up.", Err: errors.New("auth: lookup returned a credential without a secret")}
 	}
 
-	// CanonicalRequest = Method\n/\nQuery\nHeaders\nSignedHeaders\nhex(SHA-256(body)),
-	// where Headers ends each "name:value" with '\n'.
-	var crBuf [512]byte
-	cr := append(crBuf[:0], r.Method...)
-	cr = append(cr, "\n/\n"...)
-	cr = append(cr, query...)
-	cr = append(cr, '\n')
-	cr, ok = appendCanonicalHeaders(cr, r, a.signedHeaders)
+	var hBuf, crBuf [256]byte
+	headers, ok := appendCanonicalHeaders(hBuf[:0], r, a.signedHeaders)
 	if !ok {
 		return Credential{}, signatureFailure("A header named in SignedHeaders is missing from the request.")
 	}
-	cr = append(cr, '\n')
-	cr = append(cr, a.signedHeaders...)
-	cr = append(cr, '\n')
-	bodySum := sha256.Sum256(body)
-	cr = hex.AppendEncode(cr, bodySum[:])
-	crSum := sha256.Sum256(cr)
-
-	// StringToSign = TC3-HMAC-SHA256\nTimestamp\nDate/service/tc3_request\nhex(SHA-256(CanonicalRequest)).
 	var sBuf [256]byte
-	s := append(sBuf[:0], tc3Algorithm+"\n"...)
-	s = append(s, timestamp...)
-	s = append(s, '\n')
-	s = append(s, a.date...)
-	s = append(s, '/')
-	s = append(s, service...)
-	s = append(s, "/"+tc3Terminator+"\n"...)
-	s = hex.AppendEncode(s, crSum[:])
+	s := appendStringToSign(sBuf[:0], crBuf[:0], r.Method, query, headers, a.signedHeaders, body, timestamp, a.date, service)
 
 	key := v.keys.signingKey(a.secretID, a.date, service, cred.Secret)
 	want := hmacSHA256(&key, s)

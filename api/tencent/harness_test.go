@@ -3,16 +3,12 @@ package tencent_test
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +18,7 @@ import (
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	tkms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 
+	"github.com/keyhaven/keyhaven/auth"
 	"github.com/keyhaven/keyhaven/server"
 )
 
@@ -50,7 +47,7 @@ func (c *clock) move(d time.Duration) {
 
 // env is a real server on a loopback port and an official SDK client of it.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	addr   string
 	srv    *server.Server
@@ -62,7 +59,7 @@ type env struct {
 type option func(*server.Config)
 
 // start runs a server over dir (a fresh one if dir is "") until the test ends.
-func start(t *testing.T, dir string, opts ...option) *env {
+func start(t testing.TB, dir string, opts ...option) *env {
 	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
@@ -146,57 +143,57 @@ func code(t *testing.T, err error) string {
 	return sdkErr.GetCode()
 }
 
-// raw sends body as action with a TC3 signature computed the way the SDK
-// does (see common/client.go), so tests can send what the SDK never would.
+// raw sends body as action signed with auth.SignTC3 (which a test in auth
+// holds to the SDK's signature), so tests can send what the SDK never would.
 func (e *env) raw(action, version string, body []byte, ts time.Time, secretKey string) (errCode string, resp map[string]any) {
 	e.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, "http://"+e.addr+"/", bytes.NewReader(body))
+	return send(e.t, e.addr, action, version, body, ts, secretKey)
+}
+
+func send(t testing.TB, addr, action, version string, body []byte, ts time.Time, secretKey string) (string, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", bytes.NewReader(body))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	stamp := strconv.FormatInt(ts.Unix(), 10)
-	date := ts.UTC().Format("2006-01-02")
-	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-TC-Action", action)
 	req.Header.Set("X-TC-Version", version)
-	req.Header.Set("X-TC-Timestamp", stamp)
 	req.Header.Set("X-TC-Region", "local")
-	sum := sha256.Sum256(body)
-	canonical := "POST\n/\n\ncontent-type:application/json\nhost:" + e.addr + "\n\ncontent-type;host\n" + hex.EncodeToString(sum[:])
-	sum = sha256.Sum256([]byte(canonical))
-	scope := date + "/kms/tc3_request"
-	toSign := "TC3-HMAC-SHA256\n" + stamp + "\n" + scope + "\n" + hex.EncodeToString(sum[:])
-	mac := func(key []byte, msg string) []byte {
-		h := hmac.New(sha256.New, key)
-		h.Write([]byte(msg))
-		return h.Sum(nil)
-	}
-	k := mac(mac(mac([]byte("TC3"+secretKey), date), "kms"), "tc3_request")
-	req.Header.Set("Authorization", "TC3-HMAC-SHA256 Credential="+testSecretID+"/"+scope+", SignedHeaders=content-type;host, Signature="+hex.EncodeToString(mac(k, toSign)))
-	return e.do(req)
+	auth.SignTC3(req, body, "kms", testSecretID, []byte(secretKey), ts)
+	return do(t, req)
 }
 
 func (e *env) do(req *http.Request) (string, map[string]any) {
 	e.t.Helper()
+	return do(e.t, req)
+}
+
+// do sends req and checks the Tencent contract: HTTP 200, a JSON envelope
+// and a RequestId. It returns the error code ("" for success) and Response.
+func do(t testing.TB, req *http.Request) (string, map[string]any) {
+	t.Helper()
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	defer res.Body.Close()
 	if res.StatusCode != http.StatusOK {
-		e.t.Fatalf("HTTP status %d, want 200 for every outcome", res.StatusCode)
+		t.Fatalf("HTTP status %d, want 200 for every outcome", res.StatusCode)
 	}
 	var out struct {
 		Response map[string]any
 	}
 	if err := json.NewDecoder(res.Body).Decode(&out); err != nil {
-		e.t.Fatalf("response is not JSON: %v", err)
+		t.Fatalf("response is not JSON: %v", err)
 	}
 	if id, _ := out.Response["RequestId"].(string); id == "" {
-		e.t.Errorf("response %v has no RequestId", out.Response)
+		t.Errorf("response %v has no RequestId", out.Response)
 	}
 	if errObj, ok := out.Response["Error"].(map[string]any); ok {
 		c, _ := errObj["Code"].(string)
+		if c == "" || c == "InternalError" {
+			t.Errorf("error response %v: want a specific code", errObj)
+		}
 		return c, out.Response
 	}
 	return "", out.Response

@@ -15,7 +15,7 @@ import (
 	"github.com/keyhaven/keyhaven/kms"
 )
 
-func createKey(t *testing.T, c *tkms.Client, alias string) string {
+func createKey(t testing.TB, c *tkms.Client, alias string) string {
 	t.Helper()
 	req := tkms.NewCreateKeyRequest()
 	req.Alias = common.StringPtr(alias)

@@ -1,0 +1,339 @@
+// Command bench measures a real Keyhaven server over loopback: Encrypt,
+// Decrypt and GenerateDataKey, each driven by N concurrent keep-alive
+// clients that sign every request with TC3-HMAC-SHA256, against the ceiling
+// of a no-op handler behind the same net/http settings.
+//
+// Each server runs in a child process (this binary re-executed with
+// -role=server), so the server's CPU time per request — the portable figure
+// of DESIGN.md's performance bar — is read from /proc apart from the load
+// generator's. It needs Linux, and only ever listens on and dials 127.0.0.1.
+//
+//	go run ./bench -d 5s -c 16 [-tls] [-json] [-cpuprofile /tmp/kh]
+//
+// It imports only the server package and the standard library.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// config is what the flags ask for.
+type config struct {
+	conc       int
+	dur        time.Duration
+	requests   int64
+	warmup     time.Duration
+	ops        []string
+	tls        bool
+	json       bool
+	cpuprofile string
+}
+
+// knownOps are the keyhaven operations the bench can drive.
+var knownOps = []string{"Encrypt", "Decrypt", "GenerateDataKey"}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == childFlag {
+		if err := runChild(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "bench server:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	cfg, err := parseFlags()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := run(ctx, cfg)
+	if rep != nil {
+		if cfg.json {
+			enc := json.NewEncoder(os.Stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(rep)
+		} else {
+			rep.print(os.Stdout)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: FAIL:", err)
+		stop()
+		os.Exit(1)
+	}
+}
+
+func parseFlags() (config, error) {
+	var cfg config
+	ops := flag.String("ops", strings.Join(knownOps, ","), "comma-separated operations to drive: "+strings.Join(knownOps, ", "))
+	flag.IntVar(&cfg.conc, "c", 16, "concurrent clients, each on its own keep-alive connection")
+	flag.DurationVar(&cfg.dur, "d", 5*time.Second, "measured duration of each operation")
+	flag.Int64Var(&cfg.requests, "n", 0, "if > 0, measure this many requests per operation instead of -d")
+	flag.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured load before each operation")
+	flag.BoolVar(&cfg.tls, "tls", false, "serve HTTPS with a self-signed certificate made at startup")
+	flag.BoolVar(&cfg.json, "json", false, "print the results as JSON")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write the server's CPU profile of each measured operation to `PREFIX`.<op>.pprof")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected arguments %q", flag.Args())
+	}
+	if cfg.conc < 1 || cfg.conc > 4096 {
+		return cfg, errors.New("-c is 1 to 4096")
+	}
+	if cfg.dur <= 0 && cfg.requests <= 0 {
+		return cfg, errors.New("-d must be positive (or give -n)")
+	}
+	for _, op := range strings.Split(*ops, ",") {
+		op = strings.TrimSpace(op)
+		if op == "" {
+			continue
+		}
+		if !contains(knownOps, op) {
+			return cfg, fmt.Errorf("unknown operation %q in -ops; known: %s", op, strings.Join(knownOps, ", "))
+		}
+		cfg.ops = append(cfg.ops, op)
+	}
+	return cfg, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// run starts the no-op server, measures it, stops it, then does the same
+// for a keyhaven server and each operation in cfg.ops. It returns what it
+// measured even when it fails.
+func run(ctx context.Context, cfg config) (*report, error) {
+	dir, err := os.MkdirTemp("", "keyhaven-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+
+	var roots *x509.CertPool
+	var tlsFlags []string
+	if cfg.tls {
+		certFile, keyFile, pool, err := selfSigned(dir)
+		if err != nil {
+			return nil, fmt.Errorf("TLS certificate: %w", err)
+		}
+		roots, tlsFlags = pool, []string{"-tls-cert=" + certFile, "-tls-key=" + keyFile}
+	}
+	rep := newReport(cfg)
+	ticks := clockTicks()
+
+	// The ceiling: the same signed Encrypt request to a no-op handler.
+	noopOp := &operation{
+		name:   "noop (ceiling)",
+		action: "Encrypt",
+		body:   []byte(`{"KeyId":"00000000-0000-4000-8000-000000000000","Plaintext":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`),
+		want:   []byte(`"RequestId"`),
+	}
+	err = withServer(kindNoop, cfg, roots, tlsFlags, func(ch *child, t *target) error {
+		r, err := measure(ctx, cfg, ch, t, noopOp, ticks, "noop")
+		if r != nil {
+			rep.add(r)
+		}
+		return err
+	})
+	if err != nil {
+		return rep, err
+	}
+
+	if len(cfg.ops) == 0 {
+		return rep, nil
+	}
+	flags := append(tlsFlags, "-data-dir="+filepath.Join(dir, "data"))
+	err = withServer(kindKeyhaven, cfg, roots, flags, func(ch *child, t *target) error {
+		ops, err := prepare(t)
+		if err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+		for _, name := range cfg.ops {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			r, err := measure(ctx, cfg, ch, t, ops[name], ticks, name)
+			if r != nil {
+				rep.add(r)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return rep, err
+}
+
+// withServer runs a child of kind on a free loopback port for the length of
+// f.
+func withServer(kind string, cfg config, roots *x509.CertPool, flags []string, f func(*child, *target) error) error {
+	addr, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	t := newTarget(addr, cfg.conc, roots)
+	defer t.close()
+	ch, err := startChild(kind, addr, t, flags...)
+	if err != nil {
+		return err
+	}
+	err = f(ch, t)
+	t.close()
+	if stopErr := ch.stop(); stopErr != nil {
+		err = errors.Join(err, fmt.Errorf("%s server exit: %w", kind, stopErr))
+	}
+	return err
+}
+
+// prepare creates a CMK and the requests of each keyhaven operation: a
+// 32-byte plaintext for Encrypt, a ciphertext of it for Decrypt and an
+// AES_256 data key for GenerateDataKey. It checks one of each end to end.
+func prepare(t *target) (map[string]*operation, error) {
+	resp, err := t.call("CreateKey", map[string]any{"Alias": "bench", "Description": "keyhaven bench"})
+	if err != nil {
+		return nil, err
+	}
+	keyID, err := stringField(resp, "KeyId")
+	if err != nil {
+		return nil, fmt.Errorf("CreateKey: %w", err)
+	}
+	pt := make([]byte, 32)
+	rand.Read(pt)
+	ptB64 := base64.StdEncoding.EncodeToString(pt)
+	encReq := map[string]any{"KeyId": keyID, "Plaintext": ptB64}
+	resp, err = t.call("Encrypt", encReq)
+	if err != nil {
+		return nil, err
+	}
+	ct, err := stringField(resp, "CiphertextBlob")
+	if err != nil {
+		return nil, fmt.Errorf("Encrypt: %w", err)
+	}
+	decReq := map[string]any{"CiphertextBlob": ct}
+	resp, err = t.call("Decrypt", decReq)
+	if err != nil {
+		return nil, err
+	}
+	if got, _ := resp["Plaintext"].(string); got != ptB64 {
+		return nil, fmt.Errorf("Decrypt returned Plaintext %q, want %q", got, ptB64)
+	}
+	gdkReq := map[string]any{"KeyId": keyID, "KeySpec": "AES_256"}
+	resp, err = t.call("GenerateDataKey", gdkReq)
+	if err != nil {
+		return nil, err
+	}
+	dk, _ := resp["Plaintext"].(string)
+	if b, err := base64.StdEncoding.DecodeString(dk); err != nil || len(b) != 32 {
+		return nil, fmt.Errorf("GenerateDataKey returned Plaintext %q, want 32 bytes in base64", dk)
+	}
+
+	ops := make(map[string]*operation)
+	for name, r := range map[string]struct {
+		req  any
+		want string
+	}{
+		"Encrypt":         {encReq, `"CiphertextBlob"`},
+		"Decrypt":         {decReq, `"Plaintext"`},
+		"GenerateDataKey": {gdkReq, `"CiphertextBlob"`},
+	} {
+		body, err := json.Marshal(r.req)
+		if err != nil {
+			return nil, err
+		}
+		ops[name] = &operation{name: name, action: name, body: body, want: []byte(r.want)}
+	}
+	return ops, nil
+}
+
+// measure warms ch up with op, then measures it: throughput and latency as
+// the clients see them, and the CPU time ch and this process spent.
+func measure(ctx context.Context, cfg config, ch *child, t *target, op *operation, ticks int64, profileName string) (*result, error) {
+	if cfg.warmup > 0 {
+		w := t.run(ctx, op, cfg.conc, cfg.warmup, 0, false)
+		if w.errors > 0 {
+			return nil, fmt.Errorf("%s warm-up: %d of %d requests failed; first: %w", op.name, w.errors, w.requests, w.firstErr)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	pid := ch.cmd.Process.Pid
+	if cfg.cpuprofile != "" {
+		if err := ch.command(cmdProfileStart + " " + cfg.cpuprofile + "." + profileName + ".pprof"); err != nil {
+			return nil, fmt.Errorf("start profile: %w", err)
+		}
+	}
+	srv0, err := processCPU(pid, ticks)
+	if err != nil {
+		return nil, fmt.Errorf("server CPU: %w", err)
+	}
+	self0 := selfCPU()
+	l := t.run(ctx, op, cfg.conc, cfg.dur, cfg.requests, true)
+	self1 := selfCPU()
+	srv1, err := processCPU(pid, ticks)
+	if err != nil {
+		return nil, fmt.Errorf("server CPU: %w", err)
+	}
+	if cfg.cpuprofile != "" {
+		if err := ch.command(cmdProfileStop); err != nil {
+			return nil, fmt.Errorf("stop profile: %w", err)
+		}
+	}
+	r := newResult(op.name, cfg.conc, l, srv1-srv0, self1-self0)
+	if l.errors > 0 {
+		return r, fmt.Errorf("%s: %d of %d requests failed; first: %w", op.name, l.errors, l.requests, l.firstErr)
+	}
+	if l.requests == 0 {
+		return r, fmt.Errorf("%s: no request completed", op.name)
+	}
+	return r, nil
+}
+
+// environment describes where the numbers were taken.
+type environment struct {
+	GoVersion   string `json:"go_version"`
+	OS          string `json:"os"`
+	NumCPU      int    `json:"num_cpu"`
+	GOMAXPROCS  int    `json:"gomaxprocs"`
+	TLS         bool   `json:"tls"`
+	Concurrency int    `json:"concurrency"`
+	Duration    string `json:"duration"`
+	Requests    int64  `json:"requests_per_op,omitempty"`
+	Warmup      string `json:"warmup"`
+}
+
+func newReport(cfg config) *report {
+	return &report{Env: environment{
+		GoVersion:   runtime.Version(),
+		OS:          runtime.GOOS + "/" + runtime.GOARCH,
+		NumCPU:      runtime.NumCPU(),
+		GOMAXPROCS:  runtime.GOMAXPROCS(0),
+		TLS:         cfg.tls,
+		Concurrency: cfg.conc,
+		Duration:    cfg.dur.String(),
+		Requests:    cfg.requests,
+		Warmup:      cfg.warmup.String(),
+	}}
+}
