@@ -319,21 +319,24 @@ type environment struct {
 	GOMAXPROCS  int    `json:"gomaxprocs"`
 	TLS         bool   `json:"tls"`
 	Concurrency int    `json:"concurrency"`
-	Duration    string `json:"duration"`
+	Duration    string `json:"duration,omitempty"`
 	Requests    int64  `json:"requests_per_op,omitempty"`
 	Warmup      string `json:"warmup"`
 }
 
 func newReport(cfg config) *report {
-	return &report{Env: environment{
+	rep := &report{Env: environment{
 		GoVersion:   runtime.Version(),
 		OS:          runtime.GOOS + "/" + runtime.GOARCH,
 		NumCPU:      runtime.NumCPU(),
 		GOMAXPROCS:  runtime.GOMAXPROCS(0),
 		TLS:         cfg.tls,
 		Concurrency: cfg.conc,
-		Duration:    cfg.dur.String(),
 		Requests:    cfg.requests,
 		Warmup:      cfg.warmup.String(),
 	}}
+	if cfg.requests <= 0 {
+		rep.Env.Duration = cfg.dur.String()
+	}
+	return rep
 }

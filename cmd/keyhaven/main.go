@@ -65,7 +65,8 @@ KEYHAVEN_ROOT_SECRET_KEY choose the root access key at first start.`,
 			cfg.RootKey = os.Getenv("KEYHAVEN_ROOT_KEY")
 			cfg.RootSecretID = os.Getenv("KEYHAVEN_ROOT_SECRET_ID")
 			cfg.RootSecretKey = os.Getenv("KEYHAVEN_ROOT_SECRET_KEY")
-			cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			cfg.Terminal = cmd.OutOrStdout()
 			return runServer(cmd.Context(), cfg)
 		},
 	}
