@@ -11,29 +11,29 @@ import (
 	"github.com/keyhaven/keyhaven/auth"
 )
 
-// TestSignTC3MatchesSDK signs the SDK's captured request again with SignTC3
+// TestTC3SignerMatchesSDK signs the SDK's captured request again with TC3Signer
 // and expects the SDK's Authorization header, byte for byte.
-func TestSignTC3MatchesSDK(t *testing.T) {
+func TestTC3SignerMatchesSDK(t *testing.T) {
 	w, at := captureSDK(t, nil)
 	r := httptest.NewRequest(http.MethodPost, "/", bytes.NewReader(w.body))
 	r.Host = w.host
-	auth.SignTC3(r, w.body, "kms", testID, []byte(testSecret), at)
+	auth.NewTC3Signer("kms", testID, []byte(testSecret)).Sign(r, w.body, at)
 	if got, want := r.Header.Get("Authorization"), w.header.Get("Authorization"); got != want {
-		t.Errorf("SignTC3 Authorization = %q, want the SDK's %q", got, want)
+		t.Errorf("TC3Signer Authorization = %q, want the SDK's %q", got, want)
 	}
 }
 
-// TestSignTC3Verifies checks that what SignTC3 signs, Verify accepts, and that
+// TestTC3SignerVerifies checks that what TC3Signer signs, Verify accepts, and that
 // a changed body does not verify.
-func TestSignTC3Verifies(t *testing.T) {
+func TestTC3SignerVerifies(t *testing.T) {
 	v := auth.NewTC3Verifier(lookupOf(testSecret), nil, auth.TC3Options{})
 	body := []byte(`{"NumberOfBytes":16}`)
 	r := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:8400/", bytes.NewReader(body))
-	auth.SignTC3(r, body, "kms", testID, []byte(testSecret), time.Now())
+	auth.NewTC3Signer("kms", testID, []byte(testSecret)).Sign(r, body, time.Now())
 	if _, err := v.Verify(context.Background(), r, body, "kms"); err != nil {
-		t.Fatalf("Verify(SignTC3 request) = %v", err)
+		t.Fatalf("Verify(TC3Signer request) = %v", err)
 	}
 	if _, err := v.Verify(context.Background(), r, []byte(`{"NumberOfBytes":17}`), "kms"); err == nil {
-		t.Error("Verify(SignTC3 request, other body) succeeded")
+		t.Error("Verify(TC3Signer request, other body) succeeded")
 	}
 }

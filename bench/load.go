@@ -3,20 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/keyhaven/keyhaven/auth"
 )
 
 // Bench credentials: the child makes them the root access key of its fresh
@@ -28,70 +26,16 @@ const (
 	apiVersion     = "2019-01-18"
 )
 
-// signer computes TC3-HMAC-SHA256 signatures the way tencentcloud-sdk-go
-// does (see api/tencent/harness_test.go's raw). It caches the derived signing
-// key for the current UTC date. A signer is not safe for concurrent use:
-// each worker owns one.
-type signer struct {
-	secretID, secretKey, host string
-
-	day  int64  // Unix day of date and key; -1 before the first use
-	date string // yyyy-mm-dd
-	key  []byte // HMAC(HMAC(HMAC("TC3"+secret, date), "kms"), "tc3_request")
+// newSigner returns the bench's TC3 signer (the one the client SDK uses).
+func newSigner() *auth.TC3Signer {
+	return auth.NewTC3Signer("kms", benchSecretID, []byte(benchSecretKey))
 }
 
-func newSigner(host string) *signer {
-	return &signer{secretID: benchSecretID, secretKey: benchSecretKey, host: host, day: -1}
-}
-
-func hmacSHA256(key, msg []byte) []byte {
-	h := hmac.New(sha256.New, key)
-	h.Write(msg)
-	return h.Sum(nil)
-}
-
-// sign sets the X-TC-* and Authorization headers of h for a POST of body
-// with action at time now. Content-Type must be application/json.
-func (s *signer) sign(h http.Header, action string, body []byte, now time.Time) {
-	unix := now.Unix()
-	if day := unix / 86400; day != s.day {
-		s.day = day
-		s.date = time.Unix(unix, 0).UTC().Format(time.DateOnly)
-		k := hmacSHA256([]byte("TC3"+s.secretKey), []byte(s.date))
-		k = hmacSHA256(k, []byte("kms"))
-		s.key = hmacSHA256(k, []byte("tc3_request"))
-	}
-	stamp := strconv.FormatInt(unix, 10)
+// setAction sets the unsigned X-TC-* headers of a request for action.
+func setAction(h http.Header, action string) {
 	h["X-Tc-Action"] = []string{action}
 	h["X-Tc-Version"] = []string{apiVersion}
-	h["X-Tc-Timestamp"] = []string{stamp}
 	h["X-Tc-Region"] = []string{benchRegion}
-
-	var buf [512]byte
-	bodySum := sha256.Sum256(body)
-	cr := append(buf[:0], "POST\n/\n\ncontent-type:application/json\nhost:"...)
-	cr = append(cr, s.host...)
-	cr = append(cr, "\n\ncontent-type;host\n"...)
-	cr = hex.AppendEncode(cr, bodySum[:])
-	crSum := sha256.Sum256(cr)
-
-	scope := s.date + "/kms/tc3_request"
-	sts := append(buf[:0], "TC3-HMAC-SHA256\n"...)
-	sts = append(sts, stamp...)
-	sts = append(sts, '\n')
-	sts = append(sts, scope...)
-	sts = append(sts, '\n')
-	sts = hex.AppendEncode(sts, crSum[:])
-	sig := hmacSHA256(s.key, sts)
-
-	auth := make([]byte, 0, 192)
-	auth = append(auth, "TC3-HMAC-SHA256 Credential="...)
-	auth = append(auth, s.secretID...)
-	auth = append(auth, '/')
-	auth = append(auth, scope...)
-	auth = append(auth, ", SignedHeaders=content-type;host, Signature="...)
-	auth = hex.AppendEncode(auth, sig)
-	h["Authorization"] = []string{string(auth)}
 }
 
 // target is one server under load: its URL and the client that reaches it.
@@ -137,13 +81,13 @@ type operation struct {
 // send signs and sends one request of op, reading the response into buf. A
 // non-nil error means the request failed: transport error, HTTP status other
 // than 200, an "Error" in the response, or the expected field missing.
-func (t *target) send(s *signer, op *operation, buf *bytes.Buffer, now time.Time) error {
+func (t *target) send(s *auth.TC3Signer, op *operation, buf *bytes.Buffer, now time.Time) error {
 	req, err := http.NewRequest(http.MethodPost, t.url, bytes.NewReader(op.body))
 	if err != nil {
 		return err
 	}
-	req.Header["Content-Type"] = []string{"application/json"}
-	s.sign(req.Header, op.action, op.body, now)
+	setAction(req.Header, op.action)
+	s.Sign(req, op.body, now)
 	res, err := t.client.Do(req)
 	if err != nil {
 		return err
@@ -173,7 +117,7 @@ func (t *target) call(action string, req any) (map[string]any, error) {
 	}
 	op := &operation{name: action, action: action, body: body, want: []byte(`"RequestId"`)}
 	var buf bytes.Buffer
-	if err := t.send(newSigner(t.host), op, &buf, time.Now()); err != nil {
+	if err := t.send(newSigner(), op, &buf, time.Now()); err != nil {
 		return nil, err
 	}
 	var out struct{ Response map[string]any }
@@ -233,7 +177,7 @@ func (t *target) run(ctx context.Context, op *operation, conc int, d time.Durati
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := newSigner(t.host)
+			s := newSigner()
 			var buf bytes.Buffer
 			var lat []time.Duration
 			if record {

@@ -143,7 +143,7 @@ func code(t *testing.T, err error) string {
 	return sdkErr.GetCode()
 }
 
-// raw sends body as action signed with auth.SignTC3 (which a test in auth
+// raw sends body as action signed with auth.TC3Signer (which a test in auth
 // holds to the SDK's signature), so tests can send what the SDK never would.
 func (e *env) raw(action, version string, body []byte, ts time.Time, secretKey string) (errCode string, resp map[string]any) {
 	e.t.Helper()
@@ -159,7 +159,7 @@ func send(t testing.TB, addr, action, version string, body []byte, ts time.Time,
 	req.Header.Set("X-TC-Action", action)
 	req.Header.Set("X-TC-Version", version)
 	req.Header.Set("X-TC-Region", "local")
-	auth.SignTC3(req, body, "kms", testSecretID, []byte(secretKey), ts)
+	auth.NewTC3Signer("kms", testSecretID, []byte(secretKey)).Sign(req, body, ts)
 	return do(t, req)
 }
 

@@ -61,7 +61,11 @@ func metadata(k *kms.Key) keyMetadata {
 	if !k.UserCreated() {
 		m.Owner = k.Service
 	}
-	m.CreatorUin, _ = strconv.ParseUint(k.Account, 10, 64)
+	creator := k.Creator
+	if !k.UserCreated() {
+		creator = k.Account // a service acted for the account
+	}
+	m.CreatorUin, _ = strconv.ParseUint(creator, 10, 64)
 	m.ResourceId = "creatorUin/" + k.Account + "/" + k.ID
 	return m
 }
