@@ -172,12 +172,10 @@ func command(line string, profile **os.File) error {
 // Tencent response with nothing in it but a RequestId.
 var noopResponse = []byte(`{"Response":{"RequestId":"00000000-0000-4000-8000-000000000000"}}` + "\n")
 
-// noopServer returns an http.Server with the settings and routes of
-// server/server.go (keep them in step) whose POST / handler only reads the
-// body and writes noopResponse: the ceiling of the HTTP stack.
+// noopServer returns the server package's HTTP server whose API handler only
+// reads the body and writes noopResponse: the ceiling of the HTTP stack.
 func noopServer(addr string, log *slog.Logger) *http.Server {
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) {
+	return server.NewHTTP(addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, io.LimitReader(r.Body, 64<<10+1)); err != nil {
 			http.Error(w, "read body", http.StatusBadRequest)
 			return
@@ -187,16 +185,5 @@ func noopServer(addr string, log *slog.Logger) *http.Server {
 		hdr["X-Tc-Requestid"] = []string{"00000000-0000-4000-8000-000000000000"}
 		w.WriteHeader(http.StatusOK)
 		w.Write(noopResponse)
-	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-	return &http.Server{
-		Addr:              addr,
-		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
+	}), log)
 }

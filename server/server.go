@@ -138,10 +138,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 
-	clock := cfg.Clock
-	now := time.Now
-	if clock != nil {
-		now = clock.Now
+	var now func() time.Time // nil: the verifier reads the system clock
+	if cfg.Clock != nil {
+		now = cfg.Clock.Now
 	}
 	verifier := auth.NewTC3Verifier(func(ctx context.Context, secretID string) (auth.Credential, error) {
 		c, err := svc.Credential(ctx, secretID)
@@ -155,25 +154,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
 	}, now, auth.TC3Options{})
-	mux := http.NewServeMux()
-	mux.Handle("POST /{$}", tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}))
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
-
 	s := &Server{
 		Service: svc,
 		Root:    root,
 		store:   store,
 		log:     log,
-		http: &http.Server{
-			Addr:              cfg.Listen,
-			Handler:           mux,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       120 * time.Second,
-			MaxHeaderBytes:    16 << 10,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		},
+		http:    NewHTTP(cfg.Listen, tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}), log),
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -184,6 +170,25 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.tls = true
 	}
 	return s, nil
+}
+
+// NewHTTP returns the HTTP server every Keyhaven listener runs: its timeouts
+// and limits, the API at POST / and GET /healthz. The benchmark's no-op
+// ceiling uses it too, so both measure the same stack.
+func NewHTTP(addr string, api http.Handler, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("POST /{$}", api)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok\n") })
+	return &http.Server{
+		Addr:              addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // loadRootKey takes the root key from the configuration or the data dir's
