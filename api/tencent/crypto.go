@@ -86,23 +86,34 @@ func (h *Handler) encrypt(ctx context.Context, c *call) (any, error) {
 	}{CiphertextBlob: base64.StdEncoding.EncodeToString(blob), KeyId: *req.KeyId}, nil
 }
 
-// envelope applies the EncryptionPublicKey option: the plaintext goes back
-// encrypted under the caller's public key instead of in the clear.
-func envelope(publicKey, algorithm *string, plaintext []byte) (string, error) {
+// recipient parses the EncryptionPublicKey option: when it is set, the
+// plaintext goes back encrypted under the caller's public key instead of in
+// the clear. It returns nil when the option is not used.
+func recipient(publicKey, algorithm *string) (*pubenc.PublicKey, error) {
 	if publicKey == nil || *publicKey == "" {
 		if algorithm != nil && *algorithm != "" {
-			return "", missing("EncryptionPublicKey")
+			return nil, missing("EncryptionPublicKey")
 		}
+		return nil, nil
+	}
+	pub, err := pubenc.Parse(*publicKey, deref(algorithm))
+	switch {
+	case errors.Is(err, pubenc.ErrUnsupportedAlgorithm):
+		return nil, invalid("EncryptionAlgorithm", "is SM2, SM2_C1C3C2_ASN1, RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256")
+	case err != nil:
+		return nil, invalid("EncryptionPublicKey", "must be a PEM RSA-2048 or SM2 public key matching EncryptionAlgorithm")
+	}
+	return pub, nil
+}
+
+// plaintextField encodes a plaintext for the response, under pub if set.
+func plaintextField(pub *pubenc.PublicKey, plaintext []byte) (string, error) {
+	if pub == nil {
 		return base64.StdEncoding.EncodeToString(plaintext), nil
 	}
-	ct, err := pubenc.Encrypt(rand.Reader, *publicKey, deref(algorithm), plaintext)
-	switch {
-	case errors.Is(err, pubenc.ErrInvalidPublicKey):
-		return "", invalid("EncryptionPublicKey", "must be a PEM RSA-2048 or SM2 public key matching EncryptionAlgorithm")
-	case errors.Is(err, pubenc.ErrUnsupportedAlgorithm):
-		return "", invalid("EncryptionAlgorithm", "is SM2, SM2_C1C3C2_ASN1, RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256")
-	case err != nil:
-		return "", err
+	ct, err := pub.Encrypt(rand.Reader, plaintext)
+	if err != nil {
+		return "", invalid("EncryptionPublicKey", "cannot encrypt a plaintext this long with this algorithm")
 	}
 	return base64.StdEncoding.EncodeToString(ct), nil
 }
@@ -125,12 +136,16 @@ func (h *Handler) decrypt(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	pub, err := recipient(req.EncryptionPublicKey, req.EncryptionAlgorithm)
+	if err != nil {
+		return nil, err
+	}
 	out, err := h.svc.Decrypt(ctx, kms.DecryptInput{Account: c.cred.Account, Ciphertext: blob, Context: encCtx})
 	if err != nil {
 		return nil, err
 	}
 	defer out.Plaintext.Wipe()
-	pt, err := envelope(req.EncryptionPublicKey, req.EncryptionAlgorithm, out.Plaintext)
+	pt, err := plaintextField(pub, out.Plaintext)
 	if err != nil {
 		return nil, err
 	}
@@ -215,12 +230,16 @@ func (h *Handler) generateDataKey(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	pub, err := recipient(req.EncryptionPublicKey, req.EncryptionAlgorithm)
+	if err != nil {
+		return nil, err
+	}
 	dk, err := h.svc.GenerateDataKey(ctx, kms.GenerateDataKeyInput{Account: c.cred.Account, KeyID: *req.KeyId, Bytes: int(n), Context: encCtx})
 	if err != nil {
 		return nil, err
 	}
 	defer dk.Plaintext.Wipe()
-	pt, err := envelope(req.EncryptionPublicKey, req.EncryptionAlgorithm, dk.Plaintext)
+	pt, err := plaintextField(pub, dk.Plaintext)
 	if err != nil {
 		return nil, err
 	}

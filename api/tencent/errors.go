@@ -25,7 +25,6 @@ const (
 	codeInvalidValue     = "InvalidParameterValue"
 	codeMissingParam     = "MissingParameter"
 	codeRequestTooLarge  = "RequestSizeLimitExceeded"
-	codeUnsupportedOp    = "UnsupportedOperation"
 	codeUnsupportedProto = "UnsupportedProtocol"
 )
 

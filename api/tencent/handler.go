@@ -80,15 +80,6 @@ func New(cfg Config) *Handler {
 	return h
 }
 
-// Actions returns the names of the actions served.
-func (h *Handler) Actions() []string {
-	names := make([]string, 0, len(h.actions))
-	for n := range h.actions {
-		names = append(names, n)
-	}
-	return names
-}
-
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // ServeHTTP handles one request. Every outcome is HTTP 200 with a Tencent
