@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"crypto"
 	"crypto/cipher"
 	"time"
 )
@@ -27,6 +28,15 @@ type Material interface {
 type SymmetricMaterial interface {
 	Material
 	AEAD() cipher.AEAD
+}
+
+// PrivateMaterial is the private half of an asymmetric key pair. It is a
+// crypto.Signer for signing keys; decryption keys are also crypto.Decrypters
+// (RSA-OAEP with *rsa.OAEPOptions, SM2 with gmsm's options). Private keys
+// never leave the Backend in any other form.
+type PrivateMaterial interface {
+	Material
+	crypto.Signer
 }
 
 // Sealer protects small secrets at rest (access key secrets) under the root

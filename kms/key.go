@@ -41,7 +41,18 @@ type KeySpec string
 // Key specs.
 const (
 	SpecSymmetricDefault KeySpec = "SYMMETRIC_DEFAULT" // AES-256-GCM
+	SpecSM4              KeySpec = "Aliyun_SM4"        // SM4-GCM, 128-bit
+	SpecRSA2048          KeySpec = "RSA_2048"
+	SpecRSA3072          KeySpec = "RSA_3072"
+	SpecRSA4096          KeySpec = "RSA_4096"
+	SpecECP256           KeySpec = "EC_P256"  // NIST P-256
+	SpecECP384           KeySpec = "EC_P384"  // NIST P-384
+	SpecECP256K          KeySpec = "EC_P256K" // secp256k1
+	SpecECSM2            KeySpec = "EC_SM2"   // SM2 recommended curve
 )
+
+// Symmetric reports whether the spec is a symmetric (AEAD) key.
+func (s KeySpec) Symmetric() bool { return s == SpecSymmetricDefault || s == SpecSM4 }
 
 // Origin says where a CMK's material comes from.
 type Origin string
