@@ -3,6 +3,7 @@ package kms
 import (
 	"container/list"
 	"sync"
+	"time"
 )
 
 // cachedKey is a key's metadata with its opened versions: everything the data
@@ -10,6 +11,7 @@ import (
 type cachedKey struct {
 	key      Key
 	versions map[uint32]Material
+	loaded   time.Time // when it was read from the store
 	elem     *list.Element
 }
 
@@ -58,9 +60,13 @@ func (c *keyCache) put(e *cachedKey, epoch uint64) (*cachedKey, bool) {
 		return e, false // stale for the cache, but consistent for this request
 	}
 	if old := c.m[e.key.ID]; old != nil {
-		e.destroy()
-		c.lru.MoveToFront(old.elem)
-		return old, true
+		if !old.loaded.Before(e.loaded) {
+			e.destroy()
+			c.lru.MoveToFront(old.elem)
+			return old, true
+		}
+		c.lru.Remove(old.elem)
+		old.destroy()
 	}
 	e.elem = c.lru.PushFront(e)
 	c.m[e.key.ID] = e

@@ -39,11 +39,11 @@ func (s *Service) seal(ctx context.Context, account, keyID string, plaintext []b
 		return nil, err
 	}
 	defer release()
-	aead, err := e.aead(e.key.CurrentVersion)
-	if err != nil {
+	if err := usable(&e.key, true); err != nil {
 		return nil, err
 	}
-	if err := usable(&e.key, true); err != nil {
+	aead, err := e.aead(e.key.CurrentVersion)
+	if err != nil {
 		return nil, err
 	}
 	out, err := blob.Seal(aead, s.rand, keyID, e.key.CurrentVersion, plaintext, encCtx)
@@ -97,11 +97,11 @@ func (s *Service) Decrypt(ctx context.Context, in DecryptInput) (DecryptOutput, 
 		return DecryptOutput{}, err
 	}
 	defer release()
-	aead, err := e.aead(h.Version)
-	if err != nil {
+	if err := usable(&e.key, false); err != nil {
 		return DecryptOutput{}, err
 	}
-	if err := usable(&e.key, false); err != nil {
+	aead, err := e.aead(h.Version)
+	if err != nil {
 		return DecryptOutput{}, err
 	}
 	pt, err := blob.Open(aead, in.Ciphertext, in.Context)

@@ -37,6 +37,19 @@ var (
 	ErrKeyPendingDelete = errors.New("key is pending deletion")
 	// ErrInvalidKeyState: the CMK's state does not allow the operation.
 	ErrInvalidKeyState = errors.New("key state does not allow this operation")
+	// ErrKeyDeleted: the key's material was destroyed after its scheduled
+	// deletion; only a tombstone is left.
+	ErrKeyDeleted = errors.New("key was deleted")
+	// ErrNotPendingDelete: CancelKeyDeletion on a key not scheduled for deletion.
+	ErrNotPendingDelete = errors.New("key is not pending deletion")
+	// ErrShouldBeDisabled: the operation needs a Disabled key first.
+	ErrShouldBeDisabled = errors.New("key must be disabled first")
+	// ErrExternalCannotRotate: keys with imported (EXTERNAL) material cannot rotate.
+	ErrExternalCannotRotate = errors.New("keys with imported material cannot be rotated")
+	// ErrRotationNotSupported: asymmetric keys cannot rotate.
+	ErrRotationNotSupported = errors.New("asymmetric keys cannot be rotated")
+	// ErrInvalidPendingWindow: a deletion window outside 7 to 30 days.
+	ErrInvalidPendingWindow = errors.New("pending window must be 7 to 30 days")
 	// ErrNotUserCreated: a service key cannot be changed this way.
 	ErrNotUserCreated = errors.New("key was created by a service, not a user")
 
@@ -52,5 +65,7 @@ var Errors = []error{
 	ErrInvalidAlias, ErrInvalidKeyUsage, ErrInvalidType, ErrInvalidCiphertext,
 	ErrInvalidPlaintext, ErrInvalidParameter, ErrTagKeysDuplicated,
 	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
+	ErrKeyDeleted, ErrNotPendingDelete, ErrShouldBeDisabled, ErrExternalCannotRotate,
+	ErrRotationNotSupported, ErrInvalidPendingWindow,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
 }

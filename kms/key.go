@@ -15,6 +15,10 @@ const (
 	StatePendingDelete KeyState = "PendingDelete"
 	StatePendingImport KeyState = "PendingImport"
 	StateArchived      KeyState = "Archived"
+	// StateDeleted marks a tombstone: the key's material is destroyed and
+	// only its metadata remains, so that callers learn it is gone. Dialects
+	// answer "not found" for it rather than show the state.
+	StateDeleted KeyState = "Deleted"
 )
 
 // KeyUsage says what a CMK is for; its values are Tencent's KeyUsage names.
@@ -98,6 +102,16 @@ type Key struct {
 	CreateTime     time.Time
 	Tags           []Tag
 	CurrentVersion uint32 // newest version; it encrypts
+
+	// RotationEnabled keys get a new version every RotateDays days, at
+	// NextRotateTime. LastRotateTime is zero until the first rotation.
+	RotationEnabled bool
+	RotateDays      int
+	NextRotateTime  time.Time
+	LastRotateTime  time.Time
+	// DeletionDate is when a PendingDelete key's material is destroyed, and
+	// for a Deleted tombstone when it was.
+	DeletionDate time.Time
 }
 
 // UserCreated reports whether a user (not an integrated service) made the key.

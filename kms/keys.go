@@ -198,7 +198,7 @@ func (s *Service) ListKeys(ctx context.Context, in ListKeysInput) ([]*Key, int, 
 }
 
 func (in *ListKeysInput) matches(k *Key) bool {
-	if (in.Role == RoleService) == k.UserCreated() {
+	if k.State == StateDeleted || (in.Role == RoleService) == k.UserCreated() {
 		return false
 	}
 	if in.State != "" && k.State != in.State ||
@@ -312,6 +312,9 @@ func accountKey(tx Tx, account, id string) (*Key, error) {
 	}
 	if k.Account != account {
 		return nil, fmt.Errorf("kms: key %s: %w", id, ErrKeyNotFound)
+	}
+	if k.State == StateDeleted {
+		return nil, deleted(k)
 	}
 	return k, nil
 }

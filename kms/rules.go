@@ -3,6 +3,7 @@ package kms
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/keyhaven/keyhaven/internal/blob"
 )
@@ -110,6 +111,12 @@ func usable(k *Key, forEncrypt bool) error {
 		return fmt.Errorf("kms: key %s: %w", k.ID, ErrKeyDisabled)
 	case StatePendingDelete:
 		return fmt.Errorf("kms: key %s: %w", k.ID, ErrKeyPendingDelete)
+	case StateDeleted:
+		return deleted(k)
 	}
 	return fmt.Errorf("kms: key %s is %s: %w", k.ID, k.State, ErrInvalidKeyState)
+}
+
+func deleted(k *Key) error {
+	return fmt.Errorf("kms: key %s was deleted on %s: %w", k.ID, k.DeletionDate.Format(time.DateOnly), ErrKeyDeleted)
 }

@@ -29,19 +29,25 @@ type Config struct {
 	// CacheSize bounds the number of keys whose opened material is kept in
 	// memory (default 10000).
 	CacheSize int
+	// CacheTTL is how long a cached key is trusted before it is read again
+	// (default 10s): a change made by another server on the same store takes
+	// effect here within CacheTTL. Changes made through this Service take
+	// effect at once.
+	CacheTTL time.Duration
 }
 
 // Service is the KMS: every operation a dialect exposes is a method here.
 // It is safe for concurrent use.
 type Service struct {
-	store   Store
-	backend Backend
-	sealer  Sealer
-	suite   Suite
-	clock   Clock
-	rand    io.Reader
-	keys    *keyCache
-	secrets *secretCache
+	store    Store
+	backend  Backend
+	sealer   Sealer
+	suite    Suite
+	clock    Clock
+	rand     io.Reader
+	keys     *keyCache
+	cacheTTL time.Duration
+	secrets  *secretCache
 }
 
 type systemClock struct{}
@@ -66,15 +72,19 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
 	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Second
+	}
 	return &Service{
-		store:   cfg.Store,
-		backend: cfg.Backend,
-		sealer:  cfg.Sealer,
-		suite:   cfg.Suite,
-		clock:   cfg.Clock,
-		rand:    cfg.Rand,
-		keys:    newKeyCache(cfg.CacheSize),
-		secrets: newSecretCache(),
+		store:    cfg.Store,
+		backend:  cfg.Backend,
+		sealer:   cfg.Sealer,
+		suite:    cfg.Suite,
+		clock:    cfg.Clock,
+		rand:     cfg.Rand,
+		keys:     newKeyCache(cfg.CacheSize),
+		cacheTTL: cfg.CacheTTL,
+		secrets:  newSecretCache(),
 	}, nil
 }
 
@@ -99,7 +109,7 @@ func (s *Service) now() time.Time {
 // must be called when the caller is done with the entry.
 func (s *Service) openKey(ctx context.Context, account, id string) (e *cachedKey, release func(), err error) {
 	e, epoch := s.keys.get(id)
-	if e == nil {
+	if e == nil || s.clock.Now().Sub(e.loaded) >= s.cacheTTL {
 		e, err = s.loadKey(ctx, id)
 		if err != nil {
 			return nil, nil, err
@@ -125,6 +135,7 @@ func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 	var (
 		k        *Key
 		versions []*KeyVersion
+		loaded   = s.clock.Now()
 	)
 	err := s.store.View(ctx, func(tx Tx) error {
 		var err error
@@ -137,7 +148,7 @@ func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &cachedKey{key: *k, versions: make(map[uint32]Material, len(versions))}
+	e := &cachedKey{key: *k, versions: make(map[uint32]Material, len(versions)), loaded: loaded}
 	for _, v := range versions {
 		m, err := s.backend.Open(ctx, v.KeyID, v.Version, k.Spec, v.Material)
 		if err != nil {

@@ -20,16 +20,33 @@ const account = "100000000001"
 // newService returns a Service over a real bbolt file and the software backend.
 func newService(t testing.TB, cacheSize int) *kms.Service {
 	t.Helper()
+	svc, _ := newServiceStore(t, func(c *kms.Config) { c.CacheSize = cacheSize })
+	return svc
+}
+
+// newServiceStore returns a Service and the bbolt store under it.
+func newServiceStore(t testing.TB, opts ...func(*kms.Config)) (*kms.Service, kms.Store) {
+	t.Helper()
 	st, err := bolt.Open(filepath.Join(t.TempDir(), "kms.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return serviceOn(t, st, opts...), st
+}
+
+// serviceOn returns another Service over st, as a second server would be.
+func serviceOn(t testing.TB, st kms.Store, opts ...func(*kms.Config)) *kms.Service {
+	t.Helper()
 	b, err := software.New(bytes.Repeat([]byte{7}, 32), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := kms.New(kms.Config{Store: st, Backend: b, Sealer: b.Sealer(), CacheSize: cacheSize})
+	cfg := kms.Config{Store: st, Backend: b, Sealer: b.Sealer()}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := kms.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,11 +35,16 @@ type Tx interface {
 	PutKey(k *Key) error
 	// Keys returns every key of the account, oldest first (ties by id).
 	Keys(account string) ([]*Key, error)
+	// EachKey calls fn for every key of every account, in id order, and
+	// stops at fn's first error, which it returns.
+	EachKey(fn func(*Key) error) error
 
 	// PutVersion stores a key version; storing an existing version replaces it.
 	PutVersion(v *KeyVersion) error
 	// Versions returns a key's versions, lowest first; none is not an error.
 	Versions(keyID string) ([]*KeyVersion, error)
+	// DeleteVersions destroys every version of a key; none is not an error.
+	DeleteVersions(keyID string) error
 
 	// PutAccessKey creates or replaces an access key.
 	PutAccessKey(ak *AccessKey) error

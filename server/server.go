@@ -48,8 +48,12 @@ type Config struct {
 	Logger        *slog.Logger
 	// Terminal receives what Dev mode prints (default os.Stdout).
 	Terminal io.Writer
-	// Clock, if set, replaces the system clock (tests).
+	// Clock, if set, replaces the system clock (tests, and --dev's
+	// KEYHAVEN_DEV_CLOCK_OFFSET).
 	Clock kms.Clock
+	// SchedulerInterval is how often the background jobs (rotation, scheduled
+	// deletion) look for due work; default one minute.
+	SchedulerInterval time.Duration
 	// Rand, if set, replaces crypto/rand as the source of key material,
 	// nonces and credentials (tests).
 	Rand io.Reader
@@ -57,13 +61,19 @@ type Config struct {
 
 // Server is a running Keyhaven.
 type Server struct {
+	// Node names this server to the other servers on its store (the
+	// scheduler lease holder).
+	Node    string
 	Service *kms.Service
 	// Root is the root account; its SecretKey is set only at first start.
-	Root  kms.RootCredentials
-	store kms.Store
-	http  *http.Server
-	log   *slog.Logger
-	tls   bool
+	Root     kms.RootCredentials
+	store    kms.Store
+	http     *http.Server
+	log      *slog.Logger
+	tls      bool
+	interval time.Duration
+	stop     context.CancelFunc
+	jobsDone chan struct{}
 }
 
 // CredentialsFile is the name, in the data dir, of the file that receives the
@@ -79,6 +89,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
+	}
+	if cfg.SchedulerInterval <= 0 {
+		cfg.SchedulerInterval = time.Minute
 	}
 	if cfg.Region == "" {
 		return nil, errors.New("server: a region is required")
@@ -154,12 +167,18 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
 	}, now, auth.TC3Options{})
+	node := make([]byte, 8)
+	if _, err := io.ReadFull(cfg.Rand, node); err != nil {
+		return nil, fmt.Errorf("server: node id: %w", err)
+	}
 	s := &Server{
-		Service: svc,
-		Root:    root,
-		store:   store,
-		log:     log,
-		http:    NewHTTP(cfg.Listen, tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}), log),
+		Node:     fmt.Sprintf("%x", node),
+		Service:  svc,
+		Root:     root,
+		store:    store,
+		log:      log,
+		interval: cfg.SchedulerInterval,
+		http:     NewHTTP(cfg.Listen, tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}), log),
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -236,6 +255,29 @@ func writeCredentials(path string, c kms.RootCredentials) error {
 	return f.Close()
 }
 
+// runJobs runs the scheduler every interval until ctx ends. The lease it
+// holds lasts three intervals, so a server that dies hands the jobs over to
+// another within that time.
+func (s *Server) runJobs(ctx context.Context) {
+	defer close(s.jobsDone)
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		r, err := s.Service.RunScheduledJobs(ctx, s.Node, 3*s.interval)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("scheduled jobs", "err", err)
+		}
+		if len(r.Rotated) > 0 || len(r.Deleted) > 0 {
+			s.log.Info("scheduled jobs", "rotated", r.Rotated, "deleted", r.Deleted)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // Serve accepts connections on ln until Shutdown. It returns nil after a
 // clean shutdown.
 func (s *Server) Serve(ln net.Listener) error {
@@ -244,7 +286,10 @@ func (s *Server) Serve(ln net.Listener) error {
 		scheme = "https"
 		ln = tls.NewListener(ln, s.http.TLSConfig)
 	}
-	s.log.Info("serving", "url", scheme+"://"+ln.Addr().String())
+	s.log.Info("serving", "url", scheme+"://"+ln.Addr().String(), "node", s.Node)
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop, s.jobsDone = stop, make(chan struct{})
+	go s.runJobs(ctx)
 	if err := s.http.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -264,12 +309,22 @@ func (s *Server) ListenAndServe() error {
 // the store and wipes cached key material.
 func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
+	s.stopJobs()
 	s.Service.Close()
 	return errors.Join(err, s.store.Close())
 }
 
 // Close releases a server that was opened but never served.
 func (s *Server) Close() error {
+	s.stopJobs()
 	s.Service.Close()
 	return s.store.Close()
+}
+
+func (s *Server) stopJobs() {
+	if s.stop != nil {
+		s.stop()
+		<-s.jobsDone
+		s.stop = nil
+	}
 }

@@ -25,6 +25,7 @@ const (
 	codeInvalidValue     = "InvalidParameterValue"
 	codeMissingParam     = "MissingParameter"
 	codeRequestTooLarge  = "RequestSizeLimitExceeded"
+	codeUnsupportedOp    = "UnsupportedOperation"
 	codeUnsupportedProto = "UnsupportedProtocol"
 )
 
@@ -49,6 +50,12 @@ var errorCodes = []struct {
 	{kms.ErrKeyArchived, "ResourceUnavailable.CmkArchived"},
 	{kms.ErrKeyPendingDelete, "ResourceUnavailable.KeyPendingDelete"},
 	{kms.ErrInvalidKeyState, "ResourceUnavailable.CmkStateNotSupport"},
+	{kms.ErrKeyDeleted, "ResourceUnavailable.CmkNotFound"},
+	{kms.ErrNotPendingDelete, "ResourceUnavailable.CmkNotPendingDelete"},
+	{kms.ErrShouldBeDisabled, "ResourceUnavailable.CmkShouldBeDisabled"},
+	{kms.ErrExternalCannotRotate, "UnsupportedOperation.ExternalCmkCanNotRotate"},
+	{kms.ErrRotationNotSupported, codeUnsupportedOp},
+	{kms.ErrInvalidPendingWindow, "InvalidParameter.InvalidPendingWindowInDays"},
 	{kms.ErrNotUserCreated, "UnsupportedOperation.NotUserCreatedCmk"},
 	{kms.ErrAccessKeyNotFound, "AuthFailure.SecretIdNotFound"},
 	{kms.ErrAccessKeyInactive, "AuthFailure.SecretIdNotFound"},

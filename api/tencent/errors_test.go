@@ -32,7 +32,7 @@ func TestErrorCodesExist(t *testing.T) {
 	common := map[string]bool{
 		"AuthFailure.SignatureFailure": true, "AuthFailure.SignatureExpire": true, "AuthFailure.SecretIdNotFound": true,
 		codeInvalidAction: true, codeNoSuchVersion: true, codeUnsupportedReg: true, codeUnknownParam: true,
-		codeInvalidParam: true, codeMissingParam: true, codeRequestTooLarge: true,
+		codeInvalidParam: true, codeMissingParam: true, codeRequestTooLarge: true, codeUnsupportedOp: true,
 		codeUnsupportedProto: true, codeInternal: true, codeInvalidValue: true,
 	}
 	for _, m := range errorCodes {

@@ -76,6 +76,14 @@ func New(cfg Config) *Handler {
 		"GetServiceStatus":     h.getServiceStatus,
 		"GetRegions":           h.getRegions,
 		"ListAlgorithms":       h.listAlgorithms,
+		"EnableKeyRotation":    h.enableKeyRotation,
+		"DisableKeyRotation":   h.disableKeyRotation,
+		"GetKeyRotationStatus": h.getKeyRotationStatus,
+		"RotateKey":            h.rotateKey,
+		"ArchiveKey":           h.archiveKey,
+		"CancelKeyArchive":     h.cancelKeyArchive,
+		"ScheduleKeyDeletion":  h.scheduleKeyDeletion,
+		"CancelKeyDeletion":    h.cancelKeyDeletion,
 	}
 	return h
 }

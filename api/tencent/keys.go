@@ -3,6 +3,7 @@ package tencent
 import (
 	"context"
 	"strconv"
+	"time"
 
 	"github.com/keyhaven/keyhaven/kms"
 )
@@ -41,19 +42,36 @@ type keyMetadata struct {
 	ValidTo            uint64
 	ResourceId         string
 	HsmClusterId       string
+	// Extensions beyond the SDK's KeyMetadata; the SDK ignores them.
+	RotateDays     int64
+	LastRotateTime uint64
+}
+
+// unix is Tencent's time: seconds, 0 for "never".
+func unix(t time.Time) uint64 {
+	if t.IsZero() {
+		return 0
+	}
+	return uint64(t.Unix())
 }
 
 func metadata(k *kms.Key) keyMetadata {
 	m := keyMetadata{
 		KeyId:       k.ID,
 		Alias:       k.Alias,
-		CreateTime:  uint64(k.CreateTime.Unix()),
+		CreateTime:  unix(k.CreateTime),
 		Description: k.Description,
 		KeyState:    string(k.State),
 		KeyUsage:    string(k.Usage),
 		Type:        typeDefault,
 		Owner:       "user",
 		Origin:      string(k.Origin),
+
+		KeyRotationEnabled: k.RotationEnabled,
+		NextRotateTime:     unix(k.NextRotateTime),
+		DeletionDate:       unix(k.DeletionDate),
+		RotateDays:         int64(k.RotateDays),
+		LastRotateTime:     unix(k.LastRotateTime),
 	}
 	if k.Origin == kms.OriginExternal {
 		m.Type = typeExternal

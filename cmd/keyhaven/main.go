@@ -62,6 +62,16 @@ KEYHAVEN_ROOT_SECRET_KEY choose the root access key at first start.`,
 			default:
 				return fmt.Errorf("--crypto-suite is fips or sm, not %q", suite)
 			}
+			if off, ok := os.LookupEnv("KEYHAVEN_DEV_CLOCK_OFFSET"); ok {
+				if !cfg.Dev {
+					return errors.New("KEYHAVEN_DEV_CLOCK_OFFSET moves the server's clock and is honoured only with --dev; unset it for a production server")
+				}
+				d, err := time.ParseDuration(off)
+				if err != nil {
+					return fmt.Errorf("KEYHAVEN_DEV_CLOCK_OFFSET: %w", err)
+				}
+				cfg.Clock = offsetClock(d)
+			}
 			cfg.RootKey = os.Getenv("KEYHAVEN_ROOT_KEY")
 			cfg.RootSecretID = os.Getenv("KEYHAVEN_ROOT_SECRET_ID")
 			cfg.RootSecretKey = os.Getenv("KEYHAVEN_ROOT_SECRET_KEY")
@@ -77,9 +87,15 @@ KEYHAVEN_ROOT_SECRET_KEY choose the root access key at first start.`,
 	f.StringVar(&cfg.TLSCert, "tls-cert", "", "PEM certificate file; with --tls-key, serve HTTPS")
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	f.StringVar(&suite, "crypto-suite", string(kms.SuiteFIPS), "crypto suite of default symmetric keys: fips or sm")
-	f.BoolVar(&cfg.Dev, "dev", false, "development server: prints the root credentials at first start (never in production)")
+	f.DurationVar(&cfg.SchedulerInterval, "scheduler-interval", time.Minute, "how often background jobs (rotation, scheduled deletion) look for due work")
+	f.BoolVar(&cfg.Dev, "dev", false, "development server: prints the root credentials at first start and honours KEYHAVEN_DEV_CLOCK_OFFSET (never in production)")
 	return cmd
 }
+
+// offsetClock is the system clock moved by a fixed offset (--dev only).
+type offsetClock time.Duration
+
+func (o offsetClock) Now() time.Time { return time.Now().Add(time.Duration(o)) }
 
 // flagsFromEnv sets every flag not given on the command line from
 // KEYHAVEN_<NAME> if that variable is set.

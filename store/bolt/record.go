@@ -26,6 +26,11 @@ type keyRecord struct {
 	CreateTime      time.Time   `json:"create_time"`
 	Tags            []tagRecord `json:"tags,omitempty"`
 	CurrentVersion  uint32      `json:"current_version"`
+	RotationEnabled bool        `json:"rotation_enabled,omitempty"`
+	RotateDays      int         `json:"rotate_days,omitempty"`
+	NextRotateTime  time.Time   `json:"next_rotate_time"`
+	LastRotateTime  time.Time   `json:"last_rotate_time"`
+	DeletionDate    time.Time   `json:"deletion_date"`
 }
 
 type tagRecord struct {
@@ -48,6 +53,11 @@ func newKeyRecord(k *kms.Key) keyRecord {
 		Service:         k.Service,
 		CreateTime:      k.CreateTime.UTC(),
 		CurrentVersion:  k.CurrentVersion,
+		RotationEnabled: k.RotationEnabled,
+		RotateDays:      k.RotateDays,
+		NextRotateTime:  k.NextRotateTime.UTC(),
+		LastRotateTime:  k.LastRotateTime.UTC(),
+		DeletionDate:    k.DeletionDate.UTC(),
 	}
 	if len(k.Tags) > 0 {
 		r.Tags = make([]tagRecord, len(k.Tags))
@@ -73,6 +83,11 @@ func (r *keyRecord) key() *kms.Key {
 		Service:         r.Service,
 		CreateTime:      r.CreateTime,
 		CurrentVersion:  r.CurrentVersion,
+		RotationEnabled: r.RotationEnabled,
+		RotateDays:      r.RotateDays,
+		NextRotateTime:  r.NextRotateTime,
+		LastRotateTime:  r.LastRotateTime,
+		DeletionDate:    r.DeletionDate,
 	}
 	if len(r.Tags) > 0 {
 		k.Tags = make([]kms.Tag, len(r.Tags))

@@ -150,6 +150,18 @@ func (t *tx) Keys(account string) ([]*kms.Key, error) {
 	return keys, nil
 }
 
+// EachKey calls fn for every key of every account in id order and stops at
+// fn's first error, which it returns.
+func (t *tx) EachKey(fn func(*kms.Key) error) error {
+	return t.btx.Bucket(bucketKeys).ForEach(func(id, v []byte) error {
+		var r keyRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("bolt: decode key %s: %w", id, err)
+		}
+		return fn(r.key())
+	})
+}
+
 // PutVersion stores a key version, replacing one with the same number. It
 // returns kms.ErrInvalidParameter for a version without a key id.
 func (t *tx) PutVersion(v *kms.KeyVersion) error {
@@ -195,6 +207,33 @@ func (t *tx) Versions(keyID string) ([]*kms.KeyVersion, error) {
 		})
 	}
 	return versions, nil
+}
+
+// DeleteVersions destroys every version of a key; a key without versions is
+// not an error. bbolt reuses the freed pages, so the sealed material does not
+// linger beyond the next writes that take them.
+func (t *tx) DeleteVersions(keyID string) error {
+	if err := t.writable("delete versions of key " + keyID); err != nil {
+		return err
+	}
+	if keyID == "" {
+		return nil
+	}
+	prefix := []byte(keyID)
+	b := t.btx.Bucket(bucketVersions)
+	var doomed [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) == len(prefix)+4 {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+	}
+	for _, k := range doomed {
+		if err := b.Delete(k); err != nil {
+			return fmt.Errorf("bolt: delete versions of key %s: %w", keyID, err)
+		}
+	}
+	return nil
 }
 
 // PutAccessKey creates or replaces an access key. It returns

@@ -320,6 +320,31 @@ func listTests() []test {
 		{"Order", testKeysOrder},
 		{"OrderAfterReplace", testKeysOrderAfterReplace},
 		{"NoKeys", testKeysNone},
+		{"EachKey", testEachKey},
+	}
+}
+
+// testEachKey checks that EachKey visits every key of every account once, in
+// id order, and stops at fn's error.
+func testEachKey(t *testing.T, s kms.Store) {
+	putKeys(t, s, newKey(3, account2, "", at(0)), newKey(1, account1, "a", at(5)), newKey(2, account1, "", at(1)))
+	var seen []string
+	view(t, s, func(tx kms.Tx) error {
+		return tx.EachKey(func(k *kms.Key) error {
+			seen = append(seen, k.ID)
+			return nil
+		})
+	})
+	if want := []string{keyID(1), keyID(2), keyID(3)}; fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("EachKey visited %v, want %v", seen, want)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := s.View(context.Background(), func(tx kms.Tx) error {
+		return tx.EachKey(func(*kms.Key) error { n++; return stop })
+	})
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("EachKey with a failing fn = %v after %d calls, want %v after 1", err, n, stop)
 	}
 }
 

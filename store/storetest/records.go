@@ -16,7 +16,35 @@ func versionTests() []test {
 		{"MaterialRoundTrip", testVersionMaterial},
 		{"None", testVersionNone},
 		{"ReturnsCopies", testVersionReturnsCopies},
+		{"Delete", testVersionDelete},
 	}
+}
+
+// testVersionDelete checks that DeleteVersions removes exactly one key's
+// versions, and that a rolled-back delete removes nothing.
+func testVersionDelete(t *testing.T, s kms.Store) {
+	putKeys(t, s, newKey(1, account1, "", at(0)), newKey(2, account1, "", at(0)))
+	putVersions(t, s, newVersion(1, 1, "a"), newVersion(1, 2, "b"), newVersion(2, 1, "c"))
+	boom := errors.New("roll back")
+	err := s.Update(context.Background(), func(tx kms.Tx) error {
+		if err := tx.DeleteVersions(keyID(1)); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Update = %v, want %v", err, boom)
+	}
+	wantVersions(t, s, keyID(1), newVersion(1, 1, "a"), newVersion(1, 2, "b"))
+	update(t, s, func(tx kms.Tx) error { return tx.DeleteVersions(keyID(1)) })
+	wantVersions(t, s, keyID(1))
+	wantVersions(t, s, keyID(2), newVersion(2, 1, "c"))
+	update(t, s, func(tx kms.Tx) error { return tx.DeleteVersions(keyID(3)) }) // none: fine
+	err = s.View(context.Background(), func(tx kms.Tx) error { return tx.DeleteVersions(keyID(2)) })
+	if err == nil {
+		t.Error("DeleteVersions inside View succeeded")
+	}
+	wantVersions(t, s, keyID(2), newVersion(2, 1, "c"))
 }
 
 // versions returns Versions(keyID) from its own View.

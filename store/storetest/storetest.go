@@ -115,6 +115,11 @@ func newKey(n int, account, alias string, created time.Time) *kms.Key {
 		CreateTime:      created,
 		Tags:            []kms.Tag{{Key: "team", Value: "payments"}},
 		CurrentVersion:  1,
+		RotationEnabled: true,
+		RotateDays:      90,
+		NextRotateTime:  created.Add(90 * 24 * time.Hour),
+		LastRotateTime:  created.Add(time.Hour),
+		DeletionDate:    created.Add(30 * 24 * time.Hour),
 	}
 }
 
@@ -254,10 +259,20 @@ func diffKey(got, want *kms.Key) string {
 		return fmt.Sprintf("got %+v, want %+v", got, want)
 	}
 	g, w := *got, *want
-	if !g.CreateTime.Equal(w.CreateTime) {
-		return fmt.Sprintf("CreateTime = %v, want %v", g.CreateTime, w.CreateTime)
+	for _, f := range []struct {
+		name     string
+		got, wnt *time.Time
+	}{
+		{"CreateTime", &g.CreateTime, &w.CreateTime},
+		{"NextRotateTime", &g.NextRotateTime, &w.NextRotateTime},
+		{"LastRotateTime", &g.LastRotateTime, &w.LastRotateTime},
+		{"DeletionDate", &g.DeletionDate, &w.DeletionDate},
+	} {
+		if !f.got.Equal(*f.wnt) {
+			return fmt.Sprintf("%s = %v, want %v", f.name, *f.got, *f.wnt)
+		}
+		*f.got, *f.wnt = time.Time{}, time.Time{}
 	}
-	g.CreateTime, w.CreateTime = time.Time{}, time.Time{}
 	if len(g.Tags) == 0 && len(w.Tags) == 0 {
 		g.Tags, w.Tags = nil, nil
 	}

@@ -1,0 +1,132 @@
+package kms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// JobReport says what one scheduler run did.
+type JobReport struct {
+	// Ran is false when another holder had the lease, so this run did nothing.
+	Ran     bool
+	Rotated []string // keys that got a new version
+	Deleted []string // keys whose material was destroyed
+}
+
+const schedulerLease = "lease/scheduler"
+
+type lease struct {
+	Holder string    `json:"holder"`
+	Until  time.Time `json:"until"`
+}
+
+// RunScheduledJobs runs the background jobs that are due: automatic
+// rotations and scheduled deletions. holder names the calling server; only
+// the holder of the store-level lease (valid for ttl, renewed by each run)
+// works, so of several servers on one store exactly one runs the jobs. Each
+// key's job is its own transaction that checks again that the job is due, so
+// a run killed midway leaves every key either done or untouched, and no job
+// runs twice.
+func (s *Service) RunScheduledJobs(ctx context.Context, holder string, ttl time.Duration) (JobReport, error) {
+	var report JobReport
+	now := s.now()
+	err := s.store.Update(ctx, func(tx Tx) error {
+		var l lease
+		switch raw, err := tx.Setting(schedulerLease); {
+		case errors.Is(err, ErrSettingNotFound):
+		case err != nil:
+			return err
+		default:
+			if err := json.Unmarshal(raw, &l); err != nil {
+				return fmt.Errorf("kms: decode scheduler lease: %w", err)
+			}
+		}
+		if l.Holder != holder && now.Before(l.Until) {
+			return nil // another server holds the lease
+		}
+		report.Ran = true
+		raw, _ := json.Marshal(lease{Holder: holder, Until: now.Add(ttl)})
+		return tx.PutSetting(schedulerLease, raw)
+	})
+	if err != nil || !report.Ran {
+		return report, err
+	}
+
+	var rotations, deletions []*Key
+	err = s.store.View(ctx, func(tx Tx) error {
+		return tx.EachKey(func(k *Key) error {
+			switch {
+			case rotationDue(k, now):
+				rotations = append(rotations, k)
+			case deletionDue(k, now):
+				deletions = append(deletions, k)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return report, err
+	}
+	var errs []error
+	for _, k := range rotations {
+		_, err := s.rotate(ctx, k, func(k *Key) error {
+			if !rotationDue(k, now) {
+				return errNotDue
+			}
+			return nil
+		}, func(k *Key) { k.NextRotateTime = now.Add(time.Duration(k.RotateDays) * day) })
+		switch {
+		case err == nil:
+			report.Rotated = append(report.Rotated, k.ID)
+		case !errors.Is(err, errNotDue) && !errors.Is(err, ErrInvalidKeyState):
+			errs = append(errs, fmt.Errorf("rotate key %s: %w", k.ID, err))
+		}
+	}
+	for _, k := range deletions {
+		done, err := s.destroy(ctx, k.ID, now)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("delete key %s: %w", k.ID, err))
+		}
+		if done {
+			report.Deleted = append(report.Deleted, k.ID)
+		}
+	}
+	return report, errors.Join(errs...)
+}
+
+var errNotDue = errors.New("job no longer due")
+
+func rotationDue(k *Key, now time.Time) bool {
+	return k.RotationEnabled && k.State == StateEnabled && !k.NextRotateTime.After(now)
+}
+
+func deletionDue(k *Key, now time.Time) bool {
+	return k.State == StatePendingDelete && !k.DeletionDate.After(now)
+}
+
+// destroy deletes a due key's material and leaves a tombstone, in one
+// transaction; it reports whether it did.
+func (s *Service) destroy(ctx context.Context, id string, now time.Time) (bool, error) {
+	done := false
+	err := s.store.Update(ctx, func(tx Tx) error {
+		k, err := tx.Key(id)
+		if err != nil || !deletionDue(k, now) {
+			return err
+		}
+		if err := tx.DeleteVersions(id); err != nil {
+			return err
+		}
+		k.State, k.Alias = StateDeleted, ""
+		k.RotationEnabled, k.NextRotateTime = false, time.Time{}
+		done = true
+		return tx.PutKey(k)
+	})
+	if err != nil {
+		return false, err
+	}
+	s.keys.invalidate(id)
+	return done, nil
+}
