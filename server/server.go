@@ -48,8 +48,9 @@ type Config struct {
 	Logger        *slog.Logger
 	// Terminal receives what Dev mode prints (default os.Stdout).
 	Terminal io.Writer
-	// Clock, if set, replaces the system clock (tests, and --dev's
-	// KEYHAVEN_DEV_CLOCK_OFFSET).
+	// Clock, if set, replaces the system clock of the key lifecycle (tests,
+	// and --dev's KEYHAVEN_DEV_CLOCK_OFFSET). Request signatures are always
+	// checked against the real clock, which clients share.
 	Clock kms.Clock
 	// SchedulerInterval is how often the background jobs (rotation, scheduled
 	// deletion) look for due work; default one minute.
@@ -151,10 +152,6 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		}
 	}
 
-	var now func() time.Time // nil: the verifier reads the system clock
-	if cfg.Clock != nil {
-		now = cfg.Clock.Now
-	}
 	verifier := auth.NewTC3Verifier(func(ctx context.Context, secretID string) (auth.Credential, error) {
 		c, err := svc.Credential(ctx, secretID)
 		switch {
@@ -166,7 +163,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return auth.Credential{}, err
 		}
 		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
-	}, now, auth.TC3Options{})
+	}, nil, auth.TC3Options{}) // signatures are checked against the real clock, which clients share
+
 	node := make([]byte, 8)
 	if _, err := io.ReadFull(cfg.Rand, node); err != nil {
 		return nil, fmt.Errorf("server: node id: %w", err)
