@@ -31,12 +31,13 @@ const (
 )
 
 // startProcess runs `keyhaven server` in a child process and waits until it
-// answers.
-func startProcess(t *testing.T, dir, addr string) *exec.Cmd {
+// answers. env adds variables; args add flags.
+func startProcess(t *testing.T, dir, addr string, env []string, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "server", "--data-dir", dir, "--listen", addr)
+	cmd := exec.Command(os.Args[0], append([]string{"server", "--data-dir", dir, "--listen", addr}, args...)...)
 	cmd.Env = append(os.Environ(), "KEYHAVEN_TEST_RUN_MAIN=1",
 		"KEYHAVEN_ROOT_SECRET_ID="+crashSecretID, "KEYHAVEN_ROOT_SECRET_KEY="+crashSecretKey)
+	cmd.Env = append(cmd.Env, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +58,7 @@ func startProcess(t *testing.T, dir, addr string) *exec.Cmd {
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	addr := freeAddr(t)
-	proc := startProcess(t, dir, addr)
+	proc := startProcess(t, dir, addr, nil)
 
 	p := profile.NewClientProfile()
 	p.HttpProfile.Endpoint, p.HttpProfile.Scheme = addr, "http"
@@ -90,7 +91,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	}
 	proc.Wait()
 
-	startProcess(t, dir, addr)
+	startProcess(t, dir, addr, nil)
 	for i, k := range keys {
 		d := tkms.NewDecryptRequest()
 		d.CiphertextBlob = common.StringPtr(k.blob)

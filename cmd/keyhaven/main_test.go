@@ -148,6 +148,8 @@ func TestServerCommandRefuses(t *testing.T) {
 		{"bad root key", nil, map[string]string{"KEYHAVEN_ROOT_KEY": "c2hvcnQ="}, "KEYHAVEN_ROOT_KEY"},
 		{"bad env flag", nil, map[string]string{"KEYHAVEN_DEV": "maybe"}, "KEYHAVEN_DEV"},
 		{"secret id without key", nil, map[string]string{"KEYHAVEN_ROOT_SECRET_ID": "AKIDx"}, "SecretKey"},
+		{"clock offset without --dev", nil, map[string]string{"KEYHAVEN_DEV_CLOCK_OFFSET": "192h"}, "only with --dev"},
+		{"bad clock offset", []string{"--dev"}, map[string]string{"KEYHAVEN_DEV_CLOCK_OFFSET": "eight days"}, "KEYHAVEN_DEV_CLOCK_OFFSET"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
