@@ -56,8 +56,8 @@ func (s *Service) seal(ctx context.Context, account, keyID string, plaintext []b
 // aead returns the cipher of one version, or ErrInvalidKeyUsage if the key
 // does not encrypt symmetrically.
 func (e *cachedKey) aead(version uint32) (cipher.AEAD, error) {
-	if e.key.Usage != UsageEncryptDecrypt {
-		return nil, fmt.Errorf("kms: key %s is for %s: %w", e.key.ID, e.key.Usage, ErrInvalidKeyUsage)
+	if !e.key.Spec.Symmetric() {
+		return nil, fmt.Errorf("kms: key %s is an asymmetric %s key: %w", e.key.ID, e.key.Spec, ErrInvalidKeyUsage)
 	}
 	m, ok := e.versions[version].(SymmetricMaterial)
 	if !ok {

@@ -48,6 +48,9 @@ var (
 	ErrExternalCannotRotate = errors.New("keys with imported material cannot be rotated")
 	// ErrRotationNotSupported: asymmetric keys cannot rotate.
 	ErrRotationNotSupported = errors.New("asymmetric keys cannot be rotated")
+	// ErrUnsupportedAlgorithm: the algorithm is unknown or the key's spec does
+	// not support it.
+	ErrUnsupportedAlgorithm = errors.New("algorithm not supported for this key")
 	// ErrInvalidPendingWindow: a deletion window outside 7 to 30 days.
 	ErrInvalidPendingWindow = errors.New("pending window must be 7 to 30 days")
 	// ErrNotUserCreated: a service key cannot be changed this way.
@@ -66,6 +69,6 @@ var Errors = []error{
 	ErrInvalidPlaintext, ErrInvalidParameter, ErrTagKeysDuplicated,
 	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
 	ErrKeyDeleted, ErrNotPendingDelete, ErrShouldBeDisabled, ErrExternalCannotRotate,
-	ErrRotationNotSupported, ErrInvalidPendingWindow,
+	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
 }

@@ -1,9 +1,6 @@
 package kms
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // KeyState is the lifecycle state of a CMK; its values are the wire strings.
 type KeyState string
@@ -28,15 +25,6 @@ type KeyUsage string
 const (
 	UsageEncryptDecrypt KeyUsage = "ENCRYPT_DECRYPT"
 )
-
-// ParseKeyUsage returns the usage named s, or ErrInvalidKeyUsage.
-func ParseKeyUsage(s string) (KeyUsage, error) {
-	switch u := KeyUsage(s); u {
-	case UsageEncryptDecrypt:
-		return u, nil
-	}
-	return "", fmt.Errorf("%w: %q", ErrInvalidKeyUsage, s)
-}
 
 // KeySpec names the algorithm and size of a CMK's material, in AWS/Alibaba
 // naming, so every dialect maps onto the same keys.

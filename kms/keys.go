@@ -16,7 +16,10 @@ type CreateKeyInput struct {
 	Alias       string // optional for user keys; set by the service for service keys
 	Description string
 	Usage       KeyUsage // default UsageEncryptDecrypt
-	Origin      Origin   // default OriginKMS
+	// Spec is the key's algorithm; empty means the usage's default (for
+	// ENCRYPT_DECRYPT, the suite's symmetric spec).
+	Spec   KeySpec
+	Origin Origin // default OriginKMS
 	Tags        []Tag
 	// Service, when set, creates a service key on behalf of that integrated
 	// service: its Creator is the service code and its alias "kms-<service>".
@@ -32,6 +35,10 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 		in.Usage = UsageEncryptDecrypt
 	}
 	if _, err := ParseKeyUsage(string(in.Usage)); err != nil {
+		return nil, err
+	}
+	spec, err := s.resolveSpec(in.Usage, in.Spec)
+	if err != nil {
 		return nil, err
 	}
 	switch in.Origin {
@@ -70,7 +77,7 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 		Alias:           in.Alias,
 		Description:     in.Description,
 		Usage:           in.Usage,
-		Spec:            SpecSymmetricDefault,
+		Spec:            spec,
 		State:           StateEnabled,
 		Origin:          OriginKMS,
 		ProtectionLevel: ProtectionSoftware,

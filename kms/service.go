@@ -63,8 +63,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Suite == "" {
 		cfg.Suite = SuiteFIPS
 	}
-	if cfg.Suite != SuiteFIPS {
-		return nil, fmt.Errorf("kms: crypto suite %q is not available yet; use %q", cfg.Suite, SuiteFIPS)
+	if cfg.Suite != SuiteFIPS && cfg.Suite != SuiteSM {
+		return nil, fmt.Errorf("kms: unknown crypto suite %q; use %q or %q", cfg.Suite, SuiteFIPS, SuiteSM)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = systemClock{}

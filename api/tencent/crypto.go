@@ -191,7 +191,7 @@ func (h *Handler) reEncrypt(ctx context.Context, c *call) (any, error) {
 }
 
 // dataKeySpecs are GenerateDataKey's KeySpec values and their lengths.
-var dataKeySpecs = map[string]uint64{"AES_128": 16, "AES_256": 32}
+var dataKeySpecs = map[string]uint64{"AES_128": 16, "AES_256": 32, "SM4": 16}
 
 func (h *Handler) generateDataKey(ctx context.Context, c *call) (any, error) {
 	var req struct {
@@ -213,7 +213,7 @@ func (h *Handler) generateDataKey(ctx context.Context, c *call) (any, error) {
 	case req.KeySpec != nil:
 		var ok bool
 		if n, ok = dataKeySpecs[*req.KeySpec]; !ok {
-			return nil, invalid("KeySpec", "is AES_128 or AES_256")
+			return nil, invalid("KeySpec", "is AES_128, AES_256 or SM4")
 		}
 		if req.NumberOfBytes != nil && *req.NumberOfBytes != n {
 			return nil, invalid("NumberOfBytes", "disagrees with KeySpec; give one of them")
@@ -223,8 +223,11 @@ func (h *Handler) generateDataKey(ctx context.Context, c *call) (any, error) {
 		if n < kms.MinDataKeyBytes || n > kms.MaxDataKeyBytes {
 			return nil, invalid("NumberOfBytes", "is 1 to 1024")
 		}
-	default:
-		return nil, missing("KeySpec or NumberOfBytes")
+	default: // the suite's data key: AES-256 or SM4
+		n = 32
+		if h.svc.Suite() == kms.SuiteSM {
+			n = 16
+		}
 	}
 	encCtx, err := encryptionContext("EncryptionContext", req.EncryptionContext)
 	if err != nil {

@@ -55,6 +55,7 @@ var errorCodes = []struct {
 	{kms.ErrShouldBeDisabled, "ResourceUnavailable.CmkShouldBeDisabled"},
 	{kms.ErrExternalCannotRotate, "UnsupportedOperation.ExternalCmkCanNotRotate"},
 	{kms.ErrRotationNotSupported, codeUnsupportedOp},
+	{kms.ErrUnsupportedAlgorithm, codeUnsupportedOp},
 	{kms.ErrInvalidPendingWindow, "InvalidParameter.InvalidPendingWindowInDays"},
 	{kms.ErrNotUserCreated, "UnsupportedOperation.NotUserCreatedCmk"},
 	{kms.ErrAccessKeyNotFound, "AuthFailure.SecretIdNotFound"},

@@ -2,6 +2,8 @@ package tencent
 
 import (
 	"context"
+
+	"github.com/keyhaven/keyhaven/kms"
 )
 
 func (h *Handler) getServiceStatus(ctx context.Context, c *call) (any, error) {
@@ -33,10 +35,29 @@ type algorithm struct {
 	Algorithm string
 }
 
-// listAlgorithms lists only what this server can do.
+// Tencent's names for what each asymmetric key usage does.
+var (
+	asymmetricAlgorithms = []algorithm{
+		{string(kms.UsageDecryptRSA2048), "RSA_2048"},
+		{string(kms.UsageDecryptSM2), "SM2"},
+	}
+	signAlgorithms = []algorithm{
+		{string(kms.UsageSignSM2), "SM2"},
+		{string(kms.UsageSignECC), "ECC"},
+		{string(kms.UsageSignECDSA384), "ECC_P384"},
+		{string(kms.UsageSignRSA2048), "RSA_2048"},
+	}
+)
+
+// listAlgorithms lists only what this server can do: the symmetric
+// algorithm of its suite and every asymmetric usage.
 func (h *Handler) listAlgorithms(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &struct{}{}); err != nil {
 		return nil, err
+	}
+	symmetric := "AES_256"
+	if h.svc.Suite() == kms.SuiteSM {
+		symmetric = "SM4"
 	}
 	return &struct {
 		SymmetricAlgorithms            []algorithm
@@ -44,8 +65,8 @@ func (h *Handler) listAlgorithms(ctx context.Context, c *call) (any, error) {
 		AsymmetricSignVerifyAlgorithms []algorithm
 		response
 	}{
-		SymmetricAlgorithms:            []algorithm{{KeyUsage: "ENCRYPT_DECRYPT", Algorithm: "AES_256"}},
-		AsymmetricAlgorithms:           []algorithm{},
-		AsymmetricSignVerifyAlgorithms: []algorithm{},
+		SymmetricAlgorithms:            []algorithm{{KeyUsage: string(kms.UsageEncryptDecrypt), Algorithm: symmetric}},
+		AsymmetricAlgorithms:           asymmetricAlgorithms,
+		AsymmetricSignVerifyAlgorithms: signAlgorithms,
 	}, nil
 }

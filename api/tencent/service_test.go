@@ -33,8 +33,8 @@ func TestServiceActions(t *testing.T) {
 	}
 	r := alg.Response
 	if len(r.SymmetricAlgorithms) != 1 || *r.SymmetricAlgorithms[0].KeyUsage != "ENCRYPT_DECRYPT" || *r.SymmetricAlgorithms[0].Algorithm != "AES_256" ||
-		len(r.AsymmetricAlgorithms) != 0 || len(r.AsymmetricSignVerifyAlgorithms) != 0 {
-		t.Errorf("ListAlgorithms = %s; want only ENCRYPT_DECRYPT AES_256, which is all this server does", alg.ToJsonString())
+		len(r.AsymmetricAlgorithms) != 2 || len(r.AsymmetricSignVerifyAlgorithms) != 4 {
+		t.Errorf("ListAlgorithms = %s; want AES_256, two decryption and four signing usages", alg.ToJsonString())
 	}
 	rnd := tkms.NewGenerateRandomRequest()
 	rnd.NumberOfBytes = common.Uint64Ptr(1024)

@@ -142,7 +142,6 @@ func TestServerCommandRefuses(t *testing.T) {
 		want string
 	}{
 		{"unknown suite", []string{"--crypto-suite", "des"}, nil, "--crypto-suite is fips or sm"},
-		{"sm suite not built yet", []string{"--crypto-suite", "sm"}, nil, `crypto suite "sm" is not available yet`},
 		{"certificate without key", []string{"--tls-cert", "x.pem"}, nil, "give both --tls-cert and --tls-key"},
 		{"missing certificate file", []string{"--tls-cert", "x.pem", "--tls-key", "y.pem"}, nil, "TLS"},
 		{"bad root key", nil, map[string]string{"KEYHAVEN_ROOT_KEY": "c2hvcnQ="}, "KEYHAVEN_ROOT_KEY"},
