@@ -105,11 +105,11 @@ type PublicKey struct {
 // GetPublicKey returns the public key of an Enabled asymmetric key, or
 // ErrInvalidKeyUsage for a symmetric one.
 func (s *Service) GetPublicKey(ctx context.Context, account, id string) (PublicKey, error) {
-	e, release, err := s.openUsable(ctx, account, id, true)
+	e, err := s.openUsable(ctx, account, id, true)
 	if err != nil {
 		return PublicKey{}, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	priv, err := e.private(e.key.CurrentVersion)
 	if err != nil {
 		return PublicKey{}, err
@@ -128,20 +128,21 @@ func marshalPublicKey(pub crypto.PublicKey) ([]byte, error) {
 	return x509.MarshalPKIXPublicKey(pub)
 }
 
-// openUsable opens a key the caller may use now: forEncrypt as in usable.
-func (s *Service) openUsable(ctx context.Context, account, id string, forEncrypt bool) (*cachedKey, func(), error) {
+// openUsable opens a key the caller may use now (forEncrypt as in usable),
+// holding a reference the caller must release.
+func (s *Service) openUsable(ctx context.Context, account, id string, forEncrypt bool) (*cachedKey, error) {
 	if err := validateKeyID(id); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	e, release, err := s.openKey(ctx, account, id)
+	e, err := s.openKey(ctx, account, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := usable(&e.key, forEncrypt); err != nil {
-		release()
-		return nil, nil, err
+		s.keys.release(e)
+		return nil, err
 	}
-	return e, release, nil
+	return e, nil
 }
 
 // private returns the private material of one version, or
@@ -170,11 +171,11 @@ type AsymmetricDecryptInput struct {
 // ErrUnsupportedAlgorithm for an algorithm the spec lacks, and
 // ErrInvalidCiphertext when decryption fails.
 func (s *Service) AsymmetricDecrypt(ctx context.Context, in AsymmetricDecryptInput) (SecretBytes, error) {
-	e, release, err := s.openUsable(ctx, in.Account, in.KeyID, false)
+	e, err := s.openUsable(ctx, in.Account, in.KeyID, false)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	if !e.key.DecryptsAsymmetric() {
 		return nil, fmt.Errorf("kms: key %s is for %s, not asymmetric decryption: %w", in.KeyID, e.key.Usage, ErrInvalidKeyUsage)
 	}
@@ -217,11 +218,11 @@ type SignInput struct {
 // a key that does not sign, ErrUnsupportedAlgorithm for an algorithm its
 // spec lacks, and ErrInvalidParameter for a message of the wrong size.
 func (s *Service) Sign(ctx context.Context, in SignInput) ([]byte, error) {
-	e, release, err := s.openUsable(ctx, in.Account, in.KeyID, true)
+	e, err := s.openUsable(ctx, in.Account, in.KeyID, true)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	priv, scheme, digest, err := e.prepareSignature(in.Algorithm, in.Type, in.Message)
 	if err != nil {
 		return nil, err
@@ -240,11 +241,11 @@ func (s *Service) Sign(ctx context.Context, in SignInput) ([]byte, error) {
 // Verify checks a signature with an Enabled signing key's public key; a
 // signature that does not verify is (false, nil). Errors are those of Sign.
 func (s *Service) Verify(ctx context.Context, in SignInput, signature []byte) (bool, error) {
-	e, release, err := s.openUsable(ctx, in.Account, in.KeyID, true)
+	e, err := s.openUsable(ctx, in.Account, in.KeyID, true)
 	if err != nil {
 		return false, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	priv, scheme, digest, err := e.prepareSignature(in.Algorithm, in.Type, in.Message)
 	if err != nil {
 		return false, err

@@ -34,11 +34,11 @@ func (s *Service) seal(ctx context.Context, account, keyID string, plaintext []b
 	if err := validateKeyID(keyID); err != nil {
 		return nil, err
 	}
-	e, release, err := s.openKey(ctx, account, keyID)
+	e, err := s.openKey(ctx, account, keyID)
 	if err != nil {
 		return nil, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	if err := usable(&e.key, true); err != nil {
 		return nil, err
 	}
@@ -89,14 +89,14 @@ func (s *Service) Decrypt(ctx context.Context, in DecryptInput) (DecryptOutput, 
 	if err != nil {
 		return DecryptOutput{}, fmt.Errorf("kms: %w: %v", ErrInvalidCiphertext, err)
 	}
-	e, release, err := s.openKey(ctx, in.Account, h.KeyID)
+	e, err := s.openKey(ctx, in.Account, h.KeyID)
 	if errors.Is(err, ErrKeyNotFound) {
 		return DecryptOutput{}, fmt.Errorf("kms: %w: no such key", ErrInvalidCiphertext)
 	}
 	if err != nil {
 		return DecryptOutput{}, err
 	}
-	defer release()
+	defer s.keys.release(e)
 	if err := usable(&e.key, false); err != nil {
 		return DecryptOutput{}, err
 	}

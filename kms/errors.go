@@ -51,6 +51,8 @@ var (
 	// ErrUnsupportedAlgorithm: the algorithm is unknown or the key's spec does
 	// not support it.
 	ErrUnsupportedAlgorithm = errors.New("algorithm not supported for this key")
+	// ErrUnsupportedKeySpec: the backend cannot make keys of this spec.
+	ErrUnsupportedKeySpec = errors.New("key spec not supported by this backend")
 	// ErrInvalidPendingWindow: a deletion window outside 7 to 30 days.
 	ErrInvalidPendingWindow = errors.New("pending window must be 7 to 30 days")
 	// ErrNotUserCreated: a service key cannot be changed this way.
@@ -69,6 +71,6 @@ var Errors = []error{
 	ErrInvalidPlaintext, ErrInvalidParameter, ErrTagKeysDuplicated,
 	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
 	ErrKeyDeleted, ErrNotPendingDelete, ErrShouldBeDisabled, ErrExternalCannotRotate,
-	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm,
+	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm, ErrUnsupportedKeySpec,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
 }

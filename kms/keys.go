@@ -20,7 +20,7 @@ type CreateKeyInput struct {
 	// ENCRYPT_DECRYPT, the suite's symmetric spec).
 	Spec   KeySpec
 	Origin Origin // default OriginKMS
-	Tags        []Tag
+	Tags   []Tag
 	// Service, when set, creates a service key on behalf of that integrated
 	// service: its Creator is the service code and its alias "kms-<service>".
 	// Service keys can be used and described but never disabled.

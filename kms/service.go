@@ -94,7 +94,7 @@ func (s *Service) Suite() Suite { return s.suite }
 // Close drops every cached key, zeroing its material. It does not close the
 // Store, which the caller owns.
 func (s *Service) Close() {
-	s.keys.invalidate(s.keys.ids()...)
+	s.keys.clear()
 	s.secrets.clear()
 }
 
@@ -105,30 +105,22 @@ func (s *Service) now() time.Time {
 }
 
 // openKey returns a key with its opened versions, from the cache or the
-// store. It returns ErrKeyNotFound for a key of another account. release
-// must be called when the caller is done with the entry.
-func (s *Service) openKey(ctx context.Context, account, id string) (e *cachedKey, release func(), err error) {
-	e, epoch := s.keys.get(id)
-	if e == nil || s.clock.Now().Sub(e.loaded) >= s.cacheTTL {
-		e, err = s.loadKey(ctx, id)
+// store, holding a reference the caller must give back with s.keys.release.
+// It returns ErrKeyNotFound for a key of another account.
+func (s *Service) openKey(ctx context.Context, account, id string) (*cachedKey, error) {
+	e, epoch := s.keys.acquire(id, s.clock.Now(), s.cacheTTL)
+	if e == nil {
+		loaded, err := s.loadKey(ctx, id)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		var owned bool
-		if e, owned = s.keys.put(e, epoch); !owned {
-			release = e.destroy
-		}
+		e = s.keys.put(loaded, epoch)
 	}
 	if e.key.Account != account {
-		if release != nil {
-			release()
-		}
-		return nil, nil, fmt.Errorf("kms: key %s: %w", id, ErrKeyNotFound)
+		s.keys.release(e)
+		return nil, fmt.Errorf("kms: key %s: %w", id, ErrKeyNotFound)
 	}
-	if release == nil {
-		release = func() {}
-	}
-	return e, release, nil
+	return e, nil
 }
 
 func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {

@@ -56,6 +56,7 @@ var errorCodes = []struct {
 	{kms.ErrExternalCannotRotate, "UnsupportedOperation.ExternalCmkCanNotRotate"},
 	{kms.ErrRotationNotSupported, codeUnsupportedOp},
 	{kms.ErrUnsupportedAlgorithm, codeUnsupportedOp},
+	{kms.ErrUnsupportedKeySpec, codeUnsupportedOp},
 	{kms.ErrInvalidPendingWindow, "InvalidParameter.InvalidPendingWindowInDays"},
 	{kms.ErrNotUserCreated, "UnsupportedOperation.NotUserCreatedCmk"},
 	{kms.ErrAccessKeyNotFound, "AuthFailure.SecretIdNotFound"},

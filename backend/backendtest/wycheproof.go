@@ -5,9 +5,6 @@ import (
 	"crypto/cipher"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"io/fs"
-	"os"
 	"testing"
 )
 
@@ -70,17 +67,8 @@ type aeadFile struct {
 // fails it if the file does not parse or holds fewer tests than it declares.
 func LoadAEADVectors(t testing.TB, path string) []AEADVector {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("Wycheproof vectors not found at %s; they live in the shared testdata checkout", path)
-	}
-	if err != nil {
-		t.Fatalf("read Wycheproof vectors: %v", err)
-	}
 	var f aeadFile
-	if err := json.Unmarshal(data, &f); err != nil {
-		t.Fatalf("parse Wycheproof vectors %s: %v", path, err)
-	}
+	loadJSON(t, path, &f)
 	var vs []AEADVector
 	for _, g := range f.TestGroups {
 		for _, tc := range g.Tests {

@@ -5,8 +5,17 @@
 // Sealer implements kms.Sealer, protecting small secrets under the same root
 // key with a distinct label.
 //
-// The package imports the domain (kms) and the standard library only; it
-// must not import a store, a dialect or another backend.
+// Every kms.KeySpec but secp256k1 is supported. Symmetric specs (AES-256-GCM,
+// SM4-GCM) open into a kms.SymmetricMaterial; the sealed plaintext is the
+// raw key. Asymmetric specs (RSA 2048/3072/4096, ECDSA P-256/P-384, SM2)
+// open into a kms.PrivateMaterial; the sealed plaintext is the private key
+// as PKCS #8 DER. RSA and SM2 material is also a crypto.Decrypter (RSA-OAEP
+// only; SM2 with ASN.1 ciphertext). No material verifies: the domain
+// verifies with the public key from Public().
+//
+// The package imports the domain (kms), the standard library and gmsm (SM2,
+// SM4, smx509) only; it must not import a store, a dialect or another
+// backend.
 package software
 
 import (
@@ -29,7 +38,6 @@ const (
 	formatV1     = 1 // leading byte of everything this package seals
 	nonceSize    = 12
 	tagSize      = 16
-	symmetricKey = 32 // AES-256 material
 	sealOverhead = 1 + nonceSize + tagSize
 
 	materialLabel = "keyhaven/material/v1\x00"
@@ -57,8 +65,10 @@ var (
 )
 
 // New returns a Backend whose root key is rootKey (copied; the caller may
-// wipe its slice) and which draws randomness from rand. It returns an error
-// if rootKey is not 32 bytes.
+// wipe its slice) and which draws randomness from rand: sealing nonces,
+// symmetric keys and SM2 keys. (Since Go 1.26, crypto/rsa and crypto/ecdsa
+// key generation ignores rand and uses the system's secure source.) It
+// returns an error if rootKey is not 32 bytes or rand is nil.
 func New(rootKey []byte, rand io.Reader) (*Backend, error) {
 	if len(rootKey) != RootKeySize {
 		return nil, fmt.Errorf("software: root key is %d bytes, want %d", len(rootKey), RootKeySize)
@@ -85,25 +95,39 @@ func (*Backend) GoString() string { return "[REDACTED]" }
 // LogValue returns "[REDACTED]" for log/slog.
 func (*Backend) LogValue() slog.Value { return slog.StringValue("[REDACTED]") }
 
-// Generate creates fresh AES-256 material for one version of a key and
-// returns it sealed under the root key. It returns an error for any spec but
-// kms.SpecSymmetricDefault, or if the randomness source fails.
+// Generate creates fresh material for one version of a key and returns it
+// sealed under the root key: a random key for kms.SpecSymmetricDefault (32
+// bytes) and kms.SpecSM4 (16 bytes), a new key pair as PKCS #8 DER for the
+// RSA, ECDSA and SM2 specs. It returns an error for kms.SpecECP256K (this
+// build has no secp256k1), for an unknown spec, or if the randomness source
+// fails.
 func (b *Backend) Generate(_ context.Context, keyID string, version uint32, spec kms.KeySpec) ([]byte, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
 	}
-	raw := make([]byte, symmetricKey)
-	defer clear(raw)
-	if _, err := io.ReadFull(b.rand, raw); err != nil {
-		return nil, fmt.Errorf("software: generate key material: %w", err)
+	var raw []byte
+	switch spec {
+	case kms.SpecSymmetricDefault, kms.SpecSM4:
+		raw = make([]byte, symmetricSize(spec))
+		if _, err := io.ReadFull(b.rand, raw); err != nil {
+			return nil, fmt.Errorf("software: generate key material: %w", err)
+		}
+	default:
+		der, err := generatePrivate(spec, b.rand)
+		if err != nil {
+			return nil, err
+		}
+		raw = der
 	}
+	defer clear(raw)
 	return b.seal(raw, materialAD(keyID, version, spec))
 }
 
 // Open unseals material that Generate returned for the same key id, version
-// and spec, and returns a kms.SymmetricMaterial. It returns an error if the
+// and spec. It returns a kms.SymmetricMaterial for the symmetric specs and a
+// kms.PrivateMaterial for the asymmetric ones. It returns an error if the
 // spec is unsupported or the material does not authenticate (another key's
-// material, another version, another root key, or altered bytes).
+// material, another version or spec, another root key, or altered bytes).
 func (b *Backend) Open(_ context.Context, keyID string, version uint32, spec kms.KeySpec, stored []byte) (kms.Material, error) {
 	if err := checkSpec(spec); err != nil {
 		return nil, err
@@ -113,7 +137,10 @@ func (b *Backend) Open(_ context.Context, keyID string, version uint32, spec kms
 		return nil, fmt.Errorf("software: open material of key %s version %d: %w", keyID, version, err)
 	}
 	defer clear(raw)
-	return newMaterial(raw)
+	if spec.Symmetric() {
+		return newSymmetricMaterial(spec, raw)
+	}
+	return newPrivateMaterial(spec, raw)
 }
 
 // Sealer returns the kms.Sealer that shares b's root key. (Backend cannot
@@ -142,11 +169,25 @@ func (s *Sealer) Open(sealed, additionalData []byte) ([]byte, error) {
 	return s.b.open(sealed, secretAD(additionalData))
 }
 
+// checkSpec returns nil for the specs this backend generates and opens.
 func checkSpec(spec kms.KeySpec) error {
-	if spec != kms.SpecSymmetricDefault {
-		return fmt.Errorf("software: unsupported key spec %q", spec)
+	switch spec {
+	case kms.SpecSymmetricDefault, kms.SpecSM4,
+		kms.SpecRSA2048, kms.SpecRSA3072, kms.SpecRSA4096,
+		kms.SpecECP256, kms.SpecECP384, kms.SpecECSM2:
+		return nil
+	case kms.SpecECP256K:
+		return fmt.Errorf("software: key spec %q needs a secp256k1 implementation, which this build does not include: %w", spec, kms.ErrUnsupportedKeySpec)
 	}
-	return nil
+	return fmt.Errorf("software: key spec %q: %w", spec, kms.ErrUnsupportedKeySpec)
+}
+
+// symmetricSize is the raw key length of a symmetric spec.
+func symmetricSize(spec kms.KeySpec) int {
+	if spec == kms.SpecSM4 {
+		return sm4Key
+	}
+	return symmetricKey
 }
 
 // seal returns formatV1 || nonce || AES-GCM(root, nonce, plaintext, ad).

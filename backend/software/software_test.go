@@ -39,7 +39,7 @@ func (r *recordingReader) Read(p []byte) (int, error) {
 }
 
 func TestConformance(t *testing.T) {
-	backendtest.Run(t, newBackend(t, 1))
+	backendtest.Run(t, newBackend(t, 1), supportedSpecs...)
 }
 
 func TestNew(t *testing.T) {
@@ -162,13 +162,31 @@ func TestOpenFailures(t *testing.T) {
 }
 
 func TestUnsupportedSpec(t *testing.T) {
+	ctx := context.Background()
 	b := newBackend(t, 1)
-	_, err := b.Generate(context.Background(), keyA, 1, "RSA_2048")
-	if err == nil || !strings.Contains(err.Error(), `unsupported key spec "RSA_2048"`) {
-		t.Errorf("Generate(RSA_2048) err = %v, want unsupported key spec", err)
+	stored, err := b.Generate(ctx, keyA, 1, kms.SpecECP256)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if errors.Is(err, kms.ErrInvalidKeyUsage) {
-		t.Errorf("Generate(RSA_2048) err = %v wraps ErrInvalidKeyUsage; want a plain backend error", err)
+	tests := []struct {
+		spec kms.KeySpec
+		want string
+	}{
+		{"NO_SUCH_SPEC", `software: key spec "NO_SUCH_SPEC": key spec not supported by this backend`},
+		{"", `software: key spec "": key spec not supported by this backend`},
+		{kms.SpecECP256K, `software: key spec "EC_P256K" needs a secp256k1 implementation, which this build does not include: key spec not supported by this backend`},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.spec), func(t *testing.T) {
+			if got, err := b.Generate(ctx, keyA, 1, tt.spec); err == nil || err.Error() != tt.want {
+				t.Errorf("Generate(%q) = %x, %v; want error %q", tt.spec, got, err, tt.want)
+			} else if !errors.Is(err, kms.ErrUnsupportedKeySpec) {
+				t.Errorf("Generate(%q) err = %v; want it to wrap kms.ErrUnsupportedKeySpec", tt.spec, err)
+			}
+			if m, err := b.Open(ctx, keyA, 1, tt.spec, stored); err == nil || err.Error() != tt.want {
+				t.Errorf("Open(%q) = %v, %v; want error %q", tt.spec, m, err, tt.want)
+			}
+		})
 	}
 }
 
@@ -259,4 +277,11 @@ func TestWycheproofAESGCM(t *testing.T) {
 	if got := st.Passed + st.Unsupported + st.OtherKey; got != len(vs) && !t.Failed() {
 		t.Errorf("accounted for %d vectors, loaded %d", got, len(vs))
 	}
+}
+
+// supportedSpecs is every spec the software backend generates and opens.
+var supportedSpecs = []kms.KeySpec{
+	kms.SpecSymmetricDefault, kms.SpecSM4,
+	kms.SpecRSA2048, kms.SpecRSA3072, kms.SpecRSA4096,
+	kms.SpecECP256, kms.SpecECP384, kms.SpecECSM2,
 }
