@@ -121,3 +121,38 @@ func TestSMSuite(t *testing.T) {
 		t.Errorf("SM2 public key is a %T", key)
 	}
 }
+
+// FuzzVerify feeds arbitrary signatures and messages to Verify: it answers
+// true or false, never an error or a panic, for every key spec.
+func FuzzVerify(f *testing.F) {
+	ctx := context.Background()
+	svc := newService(f, 0)
+	type target struct {
+		id  string
+		alg kms.SignAlgorithm
+	}
+	var targets []target
+	for _, tc := range []struct {
+		usage kms.KeyUsage
+		alg   kms.SignAlgorithm
+	}{{kms.UsageSignECC, kms.SignECCP256}, {kms.UsageSignSM2, kms.SignSM2}, {kms.UsageSignRSA2048, kms.SignRSAPSS256}, {kms.UsageSignRSA2048, kms.SignRSAPKCS1_256}} {
+		k := mustCreate(f, svc, kms.CreateKeyInput{Usage: tc.usage})
+		targets = append(targets, target{k.ID, tc.alg})
+		sig, err := svc.Sign(ctx, kms.SignInput{Account: account, KeyID: k.ID, Algorithm: tc.alg, Type: kms.MessageRaw, Message: []byte("seed")})
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(len(targets)-1), []byte("seed"), sig)
+	}
+	f.Add(uint8(0), []byte("x"), []byte{0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01})
+	f.Fuzz(func(t *testing.T, which uint8, msg, sig []byte) {
+		if len(msg) == 0 || len(msg) > kms.MaxPlaintext {
+			return
+		}
+		tg := targets[int(which)%len(targets)]
+		_, err := svc.Verify(ctx, kms.SignInput{Account: account, KeyID: tg.id, Algorithm: tg.alg, Type: kms.MessageRaw, Message: msg}, sig)
+		if err != nil {
+			t.Errorf("Verify(%x) error = %v, want only true or false", sig, err)
+		}
+	})
+}
