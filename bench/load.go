@@ -76,6 +76,9 @@ type operation struct {
 	action string // X-TC-Action
 	body   []byte
 	want   []byte // a field every good response has
+	// primitive names the bare primitive behind an asymmetric operation
+	// (asymSpec.primitiveKey); empty for the others.
+	primitive string
 }
 
 // send signs and sends one request of op, reading the response into buf. A

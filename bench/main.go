@@ -1,7 +1,9 @@
 // Command bench measures a real Keyhaven server over loopback: Encrypt,
-// Decrypt and GenerateDataKey, each driven by N concurrent keep-alive
-// clients that sign every request with TC3-HMAC-SHA256, against the ceiling
-// of a no-op handler behind the same net/http settings.
+// Decrypt and GenerateDataKey, and asymmetric signing, verification and RSA
+// decryption, each driven by N concurrent keep-alive clients that sign every
+// request with TC3-HMAC-SHA256, against the ceiling of a no-op handler behind
+// the same net/http settings and, for the asymmetric operations, against the
+// in-process cost of the bare primitive.
 //
 // Each server runs in a child process (this binary re-executed with
 // -role=server), so the server's CPU time per request — the portable figure
@@ -10,14 +12,13 @@
 //
 //	go run ./bench -d 5s -c 16 [-tls] [-json] [-cpuprofile /tmp/kh]
 //
-// It imports only the server package and the standard library.
+// It imports the server and auth packages, gmsm (SM2) and the standard
+// library.
 package main
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -26,6 +27,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,10 +43,21 @@ type config struct {
 	tls        bool
 	json       bool
 	cpuprofile string
+	primDur    time.Duration
 }
 
-// knownOps are the keyhaven operations the bench can drive.
-var knownOps = []string{"Encrypt", "Decrypt", "GenerateDataKey"}
+// symmetricOps are the symmetric keyhaven operations the bench can drive.
+var symmetricOps = []string{"Encrypt", "Decrypt", "GenerateDataKey"}
+
+// knownOps are all the keyhaven operations the bench can drive, in their
+// default order: the symmetric ones, then those of asymSpecs.
+var knownOps = func() []string {
+	ops := slices.Clone(symmetricOps)
+	for _, s := range asymSpecs {
+		ops = append(ops, s.name)
+	}
+	return ops
+}()
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == childFlag {
@@ -88,6 +101,7 @@ func parseFlags() (config, error) {
 	flag.BoolVar(&cfg.tls, "tls", false, "serve HTTPS with a self-signed certificate made at startup")
 	flag.BoolVar(&cfg.json, "json", false, "print the results as JSON")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write the server's CPU profile of each measured operation to `PREFIX`.<op>.pprof")
+	flag.DurationVar(&cfg.primDur, "primitive-d", time.Second, "time each asymmetric operation's bare primitive in-process for this long (0: skip)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -103,21 +117,12 @@ func parseFlags() (config, error) {
 		if op == "" {
 			continue
 		}
-		if !contains(knownOps, op) {
+		if !slices.Contains(knownOps, op) {
 			return cfg, fmt.Errorf("unknown operation %q in -ops; known: %s", op, strings.Join(knownOps, ", "))
 		}
 		cfg.ops = append(cfg.ops, op)
 	}
 	return cfg, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // run starts the no-op server, measures it, stops it, then does the same
@@ -142,6 +147,14 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	rep := newReport(cfg)
 	ticks := clockTicks()
 
+	// The primitives' ceilings, measured first while the box is quiet.
+	var prims map[string]*primitive
+	if cfg.primDur > 0 {
+		if prims, err = measurePrimitives(cfg.ops, cfg.primDur); err != nil {
+			return nil, err
+		}
+	}
+
 	// The ceiling: the same signed Encrypt request to a no-op handler.
 	noopOp := &operation{
 		name:   "noop (ceiling)",
@@ -165,7 +178,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	}
 	flags := append(tlsFlags, "-data-dir="+filepath.Join(dir, "data"))
 	err = withServer(kindKeyhaven, cfg, roots, flags, func(ch *child, t *target) error {
-		ops, err := prepare(t)
+		ops, err := prepare(t, cfg.ops)
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
@@ -175,6 +188,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 			}
 			r, err := measure(ctx, cfg, ch, t, ops[name], ticks, name)
 			if r != nil {
+				r.setPrimitive(prims[ops[name].primitive])
 				rep.add(r)
 			}
 			if err != nil {
@@ -205,66 +219,6 @@ func withServer(kind string, cfg config, roots *x509.CertPool, flags []string, f
 		err = errors.Join(err, fmt.Errorf("%s server exit: %w", kind, stopErr))
 	}
 	return err
-}
-
-// prepare creates a CMK and the requests of each keyhaven operation: a
-// 32-byte plaintext for Encrypt, a ciphertext of it for Decrypt and an
-// AES_256 data key for GenerateDataKey. It checks one of each end to end.
-func prepare(t *target) (map[string]*operation, error) {
-	resp, err := t.call("CreateKey", map[string]any{"Alias": "bench", "Description": "keyhaven bench"})
-	if err != nil {
-		return nil, err
-	}
-	keyID, err := stringField(resp, "KeyId")
-	if err != nil {
-		return nil, fmt.Errorf("CreateKey: %w", err)
-	}
-	pt := make([]byte, 32)
-	rand.Read(pt)
-	ptB64 := base64.StdEncoding.EncodeToString(pt)
-	encReq := map[string]any{"KeyId": keyID, "Plaintext": ptB64}
-	resp, err = t.call("Encrypt", encReq)
-	if err != nil {
-		return nil, err
-	}
-	ct, err := stringField(resp, "CiphertextBlob")
-	if err != nil {
-		return nil, fmt.Errorf("Encrypt: %w", err)
-	}
-	decReq := map[string]any{"CiphertextBlob": ct}
-	resp, err = t.call("Decrypt", decReq)
-	if err != nil {
-		return nil, err
-	}
-	if got, _ := resp["Plaintext"].(string); got != ptB64 {
-		return nil, fmt.Errorf("Decrypt returned Plaintext %q, want %q", got, ptB64)
-	}
-	gdkReq := map[string]any{"KeyId": keyID, "KeySpec": "AES_256"}
-	resp, err = t.call("GenerateDataKey", gdkReq)
-	if err != nil {
-		return nil, err
-	}
-	dk, _ := resp["Plaintext"].(string)
-	if b, err := base64.StdEncoding.DecodeString(dk); err != nil || len(b) != 32 {
-		return nil, fmt.Errorf("GenerateDataKey returned Plaintext %q, want 32 bytes in base64", dk)
-	}
-
-	ops := make(map[string]*operation)
-	for name, r := range map[string]struct {
-		req  any
-		want string
-	}{
-		"Encrypt":         {encReq, `"CiphertextBlob"`},
-		"Decrypt":         {decReq, `"Plaintext"`},
-		"GenerateDataKey": {gdkReq, `"CiphertextBlob"`},
-	} {
-		body, err := json.Marshal(r.req)
-		if err != nil {
-			return nil, err
-		}
-		ops[name] = &operation{name: name, action: name, body: body, want: []byte(r.want)}
-	}
-	return ops, nil
 }
 
 // measure warms ch up with op, then measures it: throughput and latency as

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,8 +35,29 @@ type result struct {
 	// ceiling's: their ratio and their difference. Zero without a ceiling.
 	VsNoop       float64 `json:"vs_noop_ratio,omitempty"`
 	VsNoopMicros float64 `json:"vs_noop_diff_us,omitempty"`
+	// Primitive is the in-process cost of the bare primitive behind an
+	// asymmetric operation; ServerOverPrimitive is ServerCPUMicros over its
+	// CPU per op, PrimitiveShare the inverse (the fraction of the primitive's
+	// rate the server reaches per core). DESIGN.md asks for a share of at
+	// least 0.8, i.e. a ratio of at most 1.25.
+	Primitive           *primitive `json:"primitive,omitempty"`
+	ServerOverPrimitive float64    `json:"server_over_primitive,omitempty"`
+	PrimitiveShare      float64    `json:"primitive_share,omitempty"`
+	MeetsPrimitiveBar   *bool      `json:"meets_primitive_bar,omitempty"`
 
 	ceiling bool
+}
+
+// setPrimitive compares r with the primitive behind it; p may be nil.
+func (r *result) setPrimitive(p *primitive) {
+	r.Primitive = p
+	if p == nil || p.CPUMicros <= 0 || r.ServerCPUMicros <= 0 {
+		return
+	}
+	r.ServerOverPrimitive = r.ServerCPUMicros / p.CPUMicros
+	r.PrimitiveShare = p.CPUMicros / r.ServerCPUMicros
+	ok := r.PrimitiveShare >= primitiveBar
+	r.MeetsPrimitiveBar = &ok
 }
 
 func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
@@ -81,8 +103,9 @@ func (rep *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "keyhaven bench: %s, %s, %d CPUs; %s keep-alive over loopback; %s per op after %s warm-up\n",
 		rep.Env.GoVersion, rep.Env.OS, rep.Env.NumCPU, proto, rep.durationText(), rep.Env.Warmup)
-	fmt.Fprintf(w, "%-16s %5s %8s %9s %9s %s %s %s %7s\n",
-		"op", "conc", "req/s", "p50", "p99", pad("server CPU/req", 15), pad("vs no-op", 20), pad("client CPU/req", 15), "errors")
+	fmt.Fprintf(w, "%-16s %5s %8s %9s %9s %s %s %s %s %s %7s\n",
+		"op", "conc", "req/s", "p50", "p99", pad("server CPU/req", 15), pad("vs no-op", 20),
+		pad("primitive CPU/op", 17), pad("server÷primitive", 22), pad("client CPU/req", 15), "errors")
 	for _, r := range rep.Results {
 		vs := "-"
 		switch {
@@ -91,13 +114,50 @@ func (rep *report) print(w io.Writer) {
 		case r.VsNoop > 0:
 			vs = fmt.Sprintf("%.2f× (%+.1f µs)", r.VsNoop, r.VsNoopMicros)
 		}
-		fmt.Fprintf(w, "%-16s %5d %8.0f %s %s %s %s %s %7d\n",
+		prim, share := "-", "-"
+		if r.Primitive != nil {
+			prim = fmt.Sprintf("%.1f µs", r.Primitive.CPUMicros)
+		}
+		if r.MeetsPrimitiveBar != nil {
+			verdict := "ok"
+			if !*r.MeetsPrimitiveBar {
+				verdict = "BELOW"
+			}
+			share = fmt.Sprintf("%.2f× (%.0f%%) %s", r.ServerOverPrimitive, 100*r.PrimitiveShare, verdict)
+		}
+		fmt.Fprintf(w, "%-16s %5d %8.0f %s %s %s %s %s %s %s %7d\n",
 			r.Op, r.Concurrency, r.ReqPerSec, pad(latency(r.P50Micros), 9), pad(latency(r.P99Micros), 9),
-			pad(fmt.Sprintf("%.1f µs", r.ServerCPUMicros), 15), pad(vs, 20),
+			pad(fmt.Sprintf("%.1f µs", r.ServerCPUMicros), 15), pad(vs, 20), pad(prim, 17), pad(share, 22),
 			pad(fmt.Sprintf("%.1f µs", r.ClientCPUMicros), 15), r.Errors)
 	}
 	fmt.Fprintln(w, "server CPU/req: the server process's user+system CPU time (/proc) over the measured requests;")
 	fmt.Fprintln(w, "vs no-op: that figure over the ceiling's, and the difference; latencies are as the clients saw them.")
+	var prims []*primitive
+	for _, r := range rep.Results {
+		if r.Primitive != nil && !slices.Contains(prims, r.Primitive) {
+			prims = append(prims, r.Primitive)
+		}
+	}
+	if len(prims) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "primitive CPU/op: the bare primitive in this process on one goroutine, CPU time per op (GC included);\n")
+	fmt.Fprintf(w, "server÷primitive: server CPU/req over it (and the primitive's share of it); DESIGN's bar is a share of at least %.0f%% (ratio ≤ %.2f×).\n",
+		100*primitiveBar, 1/primitiveBar)
+	var noop float64
+	for _, r := range rep.Results {
+		if r.ceiling {
+			noop = r.ServerCPUMicros
+		}
+	}
+	for _, p := range prims {
+		fmt.Fprintf(w, "  %-34s %8.1f µs CPU/op %8.1f µs wall/op %7d ops", p.Name, p.CPUMicros, p.WallMicros, p.Ops)
+		if noop > 0 {
+			// What a server adding nothing to the no-op stack would reach.
+			fmt.Fprintf(w, "; share at the no-op ceiling: %.0f%%", 100*p.CPUMicros/(p.CPUMicros+noop))
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func (rep *report) durationText() string {
