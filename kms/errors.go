@@ -53,6 +53,8 @@ var (
 	ErrUnsupportedAlgorithm = errors.New("algorithm not supported for this key")
 	// ErrUnsupportedKeySpec: the backend cannot make keys of this spec.
 	ErrUnsupportedKeySpec = errors.New("key spec not supported by this backend")
+	// ErrHSMUnavailable: HSM protection was asked of a server without an HSM.
+	ErrHSMUnavailable = errors.New("no HSM is configured on this server")
 	// ErrInvalidPendingWindow: a deletion window outside 7 to 30 days.
 	ErrInvalidPendingWindow = errors.New("pending window must be 7 to 30 days")
 	// ErrNotUserCreated: a service key cannot be changed this way.
@@ -72,5 +74,6 @@ var Errors = []error{
 	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
 	ErrKeyDeleted, ErrNotPendingDelete, ErrShouldBeDisabled, ErrExternalCannotRotate,
 	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm, ErrUnsupportedKeySpec,
+	ErrHSMUnavailable,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
 }

@@ -20,7 +20,9 @@ type CreateKeyInput struct {
 	// ENCRYPT_DECRYPT, the suite's symmetric spec).
 	Spec   KeySpec
 	Origin Origin // default OriginKMS
-	Tags   []Tag
+	// ProtectionLevel is SOFTWARE (default) or HSM.
+	ProtectionLevel ProtectionLevel
+	Tags            []Tag
 	// Service, when set, creates a service key on behalf of that integrated
 	// service: its Creator is the service code and its alias "kms-<service>".
 	// Service keys can be used and described but never disabled.
@@ -66,6 +68,13 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
+	backend, err := s.backendFor(in.ProtectionLevel)
+	if err != nil {
+		return nil, err
+	}
+	if in.ProtectionLevel == "" {
+		in.ProtectionLevel = ProtectionSoftware
+	}
 	id, err := blob.NewKeyID(s.rand)
 	if err != nil {
 		return nil, fmt.Errorf("kms: new key id: %w", err)
@@ -80,14 +89,14 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 		Spec:            spec,
 		State:           StateEnabled,
 		Origin:          OriginKMS,
-		ProtectionLevel: ProtectionSoftware,
+		ProtectionLevel: in.ProtectionLevel,
 		Creator:         creator,
 		Service:         in.Service,
 		CreateTime:      now,
 		Tags:            slices.Clone(in.Tags),
 		CurrentVersion:  1,
 	}
-	material, err := s.backend.Generate(ctx, id, 1, k.Spec)
+	material, err := backend.Generate(ctx, id, 1, k.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("kms: generate material: %w", err)
 	}
@@ -168,9 +177,11 @@ type ListKeysInput struct {
 	Origin     Origin   // "" for every origin
 	Usage      KeyUsage // "" for every usage
 	TagFilters []TagFilter
-	Ascending  bool
-	Offset     int
-	Limit      int // 1 to 1000
+	// ProtectionLevel, if set, keeps only keys of that level.
+	ProtectionLevel ProtectionLevel
+	Ascending       bool
+	Offset          int
+	Limit           int // 1 to 1000
 }
 
 // ListKeys returns one page of the account's matching keys and how many
@@ -211,6 +222,9 @@ func (in *ListKeysInput) matches(k *Key) bool {
 	if in.State != "" && k.State != in.State ||
 		in.Origin != "" && k.Origin != in.Origin ||
 		in.Usage != "" && k.Usage != in.Usage {
+		return false
+	}
+	if in.ProtectionLevel != "" && k.ProtectionLevel != in.ProtectionLevel {
 		return false
 	}
 	if in.Search != "" && !strings.Contains(k.ID, in.Search) && !strings.Contains(k.Alias, in.Search) {

@@ -107,7 +107,11 @@ func (s *Service) rotate(ctx context.Context, k *Key, check func(*Key) error, re
 		return 0, err
 	}
 	next := k.CurrentVersion + 1
-	material, err := s.backend.Generate(ctx, k.ID, next, k.Spec)
+	backend, err := s.backendFor(k.ProtectionLevel)
+	if err != nil {
+		return 0, err
+	}
+	material, err := backend.Generate(ctx, k.ID, next, k.Spec)
 	if err != nil {
 		return 0, fmt.Errorf("kms: generate material: %w", err)
 	}

@@ -21,11 +21,15 @@ const (
 // Config holds the live objects a Service works with.
 type Config struct {
 	Store   Store
-	Backend Backend
-	Sealer  Sealer
-	Suite   Suite     // default SuiteFIPS
-	Clock   Clock     // default: the system clock
-	Rand    io.Reader // default: crypto/rand
+	Backend Backend // SOFTWARE protection: material sealed under the root key
+	// HSM, if set, makes HSM-protected keys: material generated and used only
+	// inside a hardware security module. Without it, asking for HSM
+	// protection is ErrHSMUnavailable.
+	HSM    Backend
+	Sealer Sealer
+	Suite  Suite     // default SuiteFIPS
+	Clock  Clock     // default: the system clock
+	Rand   io.Reader // default: crypto/rand
 	// CacheSize bounds the number of keys whose opened material is kept in
 	// memory (default 10000).
 	CacheSize int
@@ -41,6 +45,7 @@ type Config struct {
 type Service struct {
 	store    Store
 	backend  Backend
+	hsm      Backend
 	sealer   Sealer
 	suite    Suite
 	clock    Clock
@@ -78,6 +83,7 @@ func New(cfg Config) (*Service, error) {
 	return &Service{
 		store:    cfg.Store,
 		backend:  cfg.Backend,
+		hsm:      cfg.HSM,
 		sealer:   cfg.Sealer,
 		suite:    cfg.Suite,
 		clock:    cfg.Clock,
@@ -142,7 +148,12 @@ func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 	}
 	e := &cachedKey{key: *k, versions: make(map[uint32]Material, len(versions)), loaded: loaded}
 	for _, v := range versions {
-		m, err := s.backend.Open(ctx, v.KeyID, v.Version, k.Spec, v.Material)
+		b, err := s.backendFor(k.ProtectionLevel)
+		if err != nil {
+			e.destroy()
+			return nil, err
+		}
+		m, err := b.Open(ctx, v.KeyID, v.Version, k.Spec, v.Material)
 		if err != nil {
 			e.destroy()
 			return nil, fmt.Errorf("kms: open key %s version %d: %w", id, v.Version, err)
@@ -151,3 +162,20 @@ func (s *Service) loadKey(ctx context.Context, id string) (*cachedKey, error) {
 	}
 	return e, nil
 }
+
+// backendFor returns the backend that protects keys of a protection level.
+func (s *Service) backendFor(level ProtectionLevel) (Backend, error) {
+	switch level {
+	case ProtectionSoftware, "":
+		return s.backend, nil
+	case ProtectionHSM:
+		if s.hsm == nil {
+			return nil, fmt.Errorf("kms: %w", ErrHSMUnavailable)
+		}
+		return s.hsm, nil
+	}
+	return nil, fmt.Errorf("%w: protection level %q is SOFTWARE or HSM", ErrInvalidParameter, level)
+}
+
+// HSMAvailable reports whether the service can make HSM-protected keys.
+func (s *Service) HSMAvailable() bool { return s.hsm != nil }

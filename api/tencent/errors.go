@@ -57,6 +57,7 @@ var errorCodes = []struct {
 	{kms.ErrRotationNotSupported, codeUnsupportedOp},
 	{kms.ErrUnsupportedAlgorithm, codeUnsupportedOp},
 	{kms.ErrUnsupportedKeySpec, codeUnsupportedOp},
+	{kms.ErrHSMUnavailable, codeUnsupportedOp},
 	{kms.ErrInvalidPendingWindow, "InvalidParameter.InvalidPendingWindowInDays"},
 	{kms.ErrNotUserCreated, "UnsupportedOperation.NotUserCreatedCmk"},
 	{kms.ErrAccessKeyNotFound, "AuthFailure.SecretIdNotFound"},

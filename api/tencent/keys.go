@@ -43,8 +43,10 @@ type keyMetadata struct {
 	ResourceId         string
 	HsmClusterId       string
 	// Extensions beyond the SDK's KeyMetadata; the SDK ignores them.
-	RotateDays     int64
-	LastRotateTime uint64
+	RotateDays      int64
+	LastRotateTime  uint64
+	ProtectionLevel string
+	KeySpec         string
 }
 
 // unix is Tencent's time: seconds, 0 for "never".
@@ -72,6 +74,8 @@ func metadata(k *kms.Key) keyMetadata {
 		DeletionDate:       unix(k.DeletionDate),
 		RotateDays:         int64(k.RotateDays),
 		LastRotateTime:     unix(k.LastRotateTime),
+		ProtectionLevel:    string(k.ProtectionLevel),
+		KeySpec:            string(k.Spec),
 	}
 	if k.Origin == kms.OriginExternal {
 		m.Type = typeExternal
@@ -104,12 +108,18 @@ func (h *Handler) createKey(ctx context.Context, c *call) (any, error) {
 		Type         *uint64
 		Tags         []tag
 		HsmClusterId *string
+		// ProtectionLevel (SOFTWARE or HSM) is Keyhaven's extension.
+		ProtectionLevel *string
 	}
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
 	if req.Alias == nil {
 		return nil, missing("Alias")
+	}
+	level, err := protectionLevel(req.ProtectionLevel)
+	if err != nil {
+		return nil, err
 	}
 	if req.HsmClusterId != nil && *req.HsmClusterId != "" {
 		return nil, &Error{Code: "InvalidParameterValue.InvalidHsmClusterId", Message: "this server has no HSM clusters"}
@@ -120,6 +130,8 @@ func (h *Handler) createKey(ctx context.Context, c *call) (any, error) {
 		Alias:       *req.Alias,
 		Description: deref(req.Description),
 		Usage:       kms.KeyUsage(deref(req.KeyUsage)),
+
+		ProtectionLevel: level,
 	}
 	if req.Type != nil {
 		switch *req.Type {
@@ -295,12 +307,19 @@ func (h *Handler) listKeyDetail(ctx context.Context, c *call) (any, error) {
 		KeyUsage       *string
 		TagFilters     []tagFilter
 		HsmClusterId   *string
+		// ProtectionLevel (SOFTWARE or HSM) is Keyhaven's extension.
+		ProtectionLevel *string
 	}
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
 	in := kms.ListKeysInput{Account: c.cred.Account, Search: deref(req.SearchKeyAlias), Usage: kms.UsageEncryptDecrypt}
 	var err error
+	if req.ProtectionLevel != nil {
+		if in.ProtectionLevel, err = protectionLevel(req.ProtectionLevel); err != nil {
+			return nil, err
+		}
+	}
 	if in.Offset, in.Limit, err = page(req.Offset, req.Limit, 200); err != nil {
 		return nil, err
 	}
@@ -446,4 +465,15 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// protectionLevel reads the ProtectionLevel extension; absent is SOFTWARE.
+func protectionLevel(s *string) (kms.ProtectionLevel, error) {
+	switch l := kms.ProtectionLevel(deref(s)); l {
+	case "":
+		return kms.ProtectionSoftware, nil
+	case kms.ProtectionSoftware, kms.ProtectionHSM:
+		return l, nil
+	}
+	return "", invalid("ProtectionLevel", "is SOFTWARE or HSM")
 }

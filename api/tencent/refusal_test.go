@@ -167,6 +167,8 @@ func TestRequestRefusals(t *testing.T) {
 		{"alias exists", "CreateKey", "2019-01-18", `{"Alias":"k1"}`, "InvalidParameterValue.AliasAlreadyExists"},
 		{"description too long", "CreateKey", "2019-01-18", `{"Alias":"k2","Description":"` + strings.Repeat("d", 1025) + `"}`, "InvalidParameterValue"},
 		{"unsupported key usage", "CreateKey", "2019-01-18", `{"Alias":"k2","KeyUsage":"SIGN_EVERYTHING"}`, "InvalidParameterValue.InvalidKeyUsage"},
+		{"HSM without an HSM", "CreateKey", "2019-01-18", `{"Alias":"k2","ProtectionLevel":"HSM"}`, "UnsupportedOperation"},
+		{"unknown protection level", "CreateKey", "2019-01-18", `{"Alias":"k2","ProtectionLevel":"TPM"}`, "InvalidParameterValue"},
 		{"bad type", "CreateKey", "2019-01-18", `{"Alias":"k2","Type":7}`, "InvalidParameterValue.InvalidType"},
 		{"duplicated tag keys", "CreateKey", "2019-01-18", `{"Alias":"k2","Tags":[{"TagKey":"a","TagValue":"1"},{"TagKey":"a","TagValue":"2"}]}`, "InvalidParameterValue.TagKeysDuplicated"},
 		{"duplicated KeyIds", "DisableKeys", "2019-01-18", `{"KeyIds":["` + keyID + `","` + keyID + `"]}`, "InvalidParameterValue.DuplicatedKeyId"},
