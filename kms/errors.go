@@ -60,6 +60,25 @@ var (
 	// ErrNotUserCreated: a service key cannot be changed this way.
 	ErrNotUserCreated = errors.New("key was created by a service, not a user")
 
+	// ErrUserNotFound: the account has no such sub-user.
+	ErrUserNotFound = errors.New("user not found")
+	// ErrUserExists: another user of the account has the name.
+	ErrUserExists = errors.New("user name already in use")
+	// ErrInvalidUserName: a user name breaks the naming rules.
+	ErrInvalidUserName = errors.New("invalid user name")
+	// ErrPolicyNotFound: the account has no such policy.
+	ErrPolicyNotFound = errors.New("policy not found")
+	// ErrPolicyExists: another policy of the account has the name.
+	ErrPolicyExists = errors.New("policy name already in use")
+	// ErrInvalidPolicy: the policy document or name is malformed.
+	ErrInvalidPolicy = errors.New("invalid policy")
+	// ErrAccessKeyLimit: the principal already has two active access keys.
+	ErrAccessKeyLimit = errors.New("at most 2 active access keys per user")
+	// ErrUserHasKeys: DeleteUser without Force on a user with access keys.
+	ErrUserHasKeys = errors.New("user still has access keys")
+	// ErrUnauthorized: the caller's policies do not allow the request.
+	ErrUnauthorized = errors.New("not authorized")
+
 	// ErrAccessKeyNotFound: no access key with this SecretId.
 	ErrAccessKeyNotFound = errors.New("access key not found")
 	// ErrAccessKeyInactive: the access key exists but is disabled.
@@ -76,4 +95,6 @@ var Errors = []error{
 	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm, ErrUnsupportedKeySpec,
 	ErrHSMUnavailable,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
+	ErrUserNotFound, ErrUserExists, ErrInvalidUserName, ErrPolicyNotFound, ErrPolicyExists,
+	ErrInvalidPolicy, ErrAccessKeyLimit, ErrUserHasKeys, ErrUnauthorized,
 }

@@ -51,6 +51,31 @@ type Tx interface {
 	// AccessKey returns ErrAccessKeyNotFound if no access key has this SecretId.
 	AccessKey(secretID string) (*AccessKey, error)
 
+	// AccessKeys returns the access keys of a principal, oldest first.
+	AccessKeys(user string) ([]*AccessKey, error)
+	// DeleteAccessKey removes an access key; ErrAccessKeyNotFound if none.
+	DeleteAccessKey(secretID string) error
+
+	// PutUser creates or replaces a sub-user. It returns ErrUserExists if
+	// another user of the account has the same name.
+	PutUser(u *User) error
+	// User returns ErrUserNotFound if the account has no user with this id.
+	User(account, id string) (*User, error)
+	// Users returns the account's users, oldest first (ties by id).
+	Users(account string) ([]*User, error)
+	// DeleteUser removes a user; ErrUserNotFound if none.
+	DeleteUser(account, id string) error
+
+	// PutPolicy creates or replaces a policy. It returns ErrPolicyExists if
+	// another policy of the account has the same name.
+	PutPolicy(p *Policy) error
+	// Policy returns ErrPolicyNotFound if the account has no such policy.
+	Policy(account string, id uint64) (*Policy, error)
+	// Policies returns the account's policies by id.
+	Policies(account string) ([]*Policy, error)
+	// DeletePolicy removes a policy; ErrPolicyNotFound if none.
+	DeletePolicy(account string, id uint64) error
+
 	// Setting returns ErrSettingNotFound if the setting was never put.
 	Setting(name string) ([]byte, error)
 	// PutSetting stores a named server-wide value (bootstrap state and the like).

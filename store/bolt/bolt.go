@@ -41,6 +41,8 @@ var (
 	bucketVersions    = []byte("versions")     // key id + uint32 BE version -> versionRecord
 	bucketAccessKeys  = []byte("access_keys")  // SecretId -> accessKeyRecord
 	bucketSettings    = []byte("settings")     // name -> raw value
+	bucketUsers       = []byte("users")        // account \x00 user id -> userRecord
+	bucketPolicies    = []byte("policies")     // account \x00 uint64 BE id -> policyRecord
 )
 
 var _ kms.Store = (*Store)(nil)
@@ -100,7 +102,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 // existing one.
 func initBuckets(btx *bbolt.Tx) error {
 	for _, name := range [][]byte{bucketMeta, bucketKeys, bucketAliases,
-		bucketAccountKeys, bucketVersions, bucketAccessKeys, bucketSettings} {
+		bucketAccountKeys, bucketVersions, bucketAccessKeys, bucketSettings, bucketUsers, bucketPolicies} {
 		if _, err := btx.CreateBucketIfNotExists(name); err != nil {
 			return fmt.Errorf("create bucket %s: %w", name, err)
 		}

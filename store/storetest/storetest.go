@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) kms.Store) {
 		{"Version", versionTests()},
 		{"AccessKey", accessKeyTests()},
 		{"Setting", settingTests()},
+		{"Principal", principalTests()},
 		{"Tx", txTests()},
 	}
 	for _, g := range groups {
