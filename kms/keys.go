@@ -179,9 +179,11 @@ type ListKeysInput struct {
 	TagFilters []TagFilter
 	// ProtectionLevel, if set, keeps only keys of that level.
 	ProtectionLevel ProtectionLevel
-	Ascending       bool
-	Offset          int
-	Limit           int // 1 to 1000
+	// Visible, if set, keeps only keys it accepts (the caller's permissions).
+	Visible   func(*Key) bool
+	Ascending bool
+	Offset    int
+	Limit     int // 1 to 1000
 }
 
 // ListKeys returns one page of the account's matching keys and how many
@@ -225,6 +227,9 @@ func (in *ListKeysInput) matches(k *Key) bool {
 		return false
 	}
 	if in.ProtectionLevel != "" && k.ProtectionLevel != in.ProtectionLevel {
+		return false
+	}
+	if in.Visible != nil && !in.Visible(k) {
 		return false
 	}
 	if in.Search != "" && !strings.Contains(k.ID, in.Search) && !strings.Contains(k.Alias, in.Search) {

@@ -53,6 +53,7 @@ type Service struct {
 	keys     *keyCache
 	cacheTTL time.Duration
 	secrets  *secretCache
+	policies *policyCache
 }
 
 type systemClock struct{}
@@ -91,6 +92,7 @@ func New(cfg Config) (*Service, error) {
 		keys:     newKeyCache(cfg.CacheSize),
 		cacheTTL: cfg.CacheTTL,
 		secrets:  newSecretCache(),
+		policies: &policyCache{m: make(map[string]cachedPolicies)},
 	}, nil
 }
 

@@ -9,7 +9,7 @@ import (
 )
 
 func (h *Handler) getPublicKey(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -74,6 +74,9 @@ func (h *Handler) asymmetricDecrypt(ctx context.Context, c *call, id string, alg
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, id, nil); err != nil {
+		return nil, err
+	}
 	pt, err := h.svc.AsymmetricDecrypt(ctx, kms.AsymmetricDecryptInput{Account: c.cred.Account, KeyID: id, Algorithm: alg, Ciphertext: ct})
 	if err != nil {
 		return nil, err
@@ -128,6 +131,9 @@ func (h *Handler) signByAsymmetricKey(ctx context.Context, c *call) (any, error)
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, in.KeyID, nil); err != nil {
+		return nil, err
+	}
 	sig, err := h.svc.Sign(ctx, in)
 	if err != nil {
 		return nil, err
@@ -145,6 +151,9 @@ func (h *Handler) verifyByAsymmetricKey(ctx context.Context, c *call) (any, erro
 	}
 	in, err := req.input(c.cred.Account)
 	if err != nil {
+		return nil, err
+	}
+	if err := c.authorize(ctx, in.KeyID, nil); err != nil {
 		return nil, err
 	}
 	sig, err := decodeBase64("SignatureValue", req.SignatureValue)

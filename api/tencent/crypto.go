@@ -75,6 +75,9 @@ func (h *Handler) encrypt(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, *req.KeyId, encCtx); err != nil {
+		return nil, err
+	}
 	blob, err := h.svc.Encrypt(ctx, kms.EncryptInput{Account: c.cred.Account, KeyID: *req.KeyId, Plaintext: pt, Context: encCtx})
 	if err != nil {
 		return nil, err
@@ -140,6 +143,9 @@ func (h *Handler) decrypt(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorizeBlob(ctx, blob, encCtx); err != nil {
+		return nil, err
+	}
 	out, err := h.svc.Decrypt(ctx, kms.DecryptInput{Account: c.cred.Account, Ciphertext: blob, Context: encCtx})
 	if err != nil {
 		return nil, err
@@ -176,6 +182,14 @@ func (h *Handler) reEncrypt(ctx context.Context, c *call) (any, error) {
 	}
 	if in.DestinationContext, err = encryptionContext("DestinationEncryptionContext", req.DestinationEncryptionContext); err != nil {
 		return nil, err
+	}
+	if err := c.authorizeBlob(ctx, blob, in.SourceContext); err != nil {
+		return nil, err
+	}
+	if in.DestinationKeyID != "" {
+		if err := c.authorize(ctx, in.DestinationKeyID, in.DestinationContext); err != nil {
+			return nil, err
+		}
 	}
 	out, err := h.svc.ReEncrypt(ctx, in)
 	if err != nil {
@@ -237,6 +251,9 @@ func (h *Handler) generateDataKey(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, *req.KeyId, encCtx); err != nil {
+		return nil, err
+	}
 	dk, err := h.svc.GenerateDataKey(ctx, kms.GenerateDataKeyInput{Account: c.cred.Account, KeyID: *req.KeyId, Bytes: int(n), Context: encCtx})
 	if err != nil {
 		return nil, err
@@ -266,6 +283,9 @@ func (h *Handler) generateRandom(ctx context.Context, c *call) (any, error) {
 	}
 	if *req.NumberOfBytes < 1 || *req.NumberOfBytes > kms.MaxRandomBytes {
 		return nil, invalid("NumberOfBytes", "is 1 to 1024")
+	}
+	if err := c.authorize(ctx, "", nil); err != nil {
+		return nil, err
 	}
 	b, err := h.svc.GenerateRandom(int(*req.NumberOfBytes))
 	if err != nil {

@@ -60,8 +60,17 @@ var errorCodes = []struct {
 	{kms.ErrHSMUnavailable, codeUnsupportedOp},
 	{kms.ErrInvalidPendingWindow, "InvalidParameter.InvalidPendingWindowInDays"},
 	{kms.ErrNotUserCreated, "UnsupportedOperation.NotUserCreatedCmk"},
-	{kms.ErrAccessKeyNotFound, "AuthFailure.SecretIdNotFound"},
+	{kms.ErrAccessKeyNotFound, "ResourceNotFound.SecretNotExist"},
 	{kms.ErrAccessKeyInactive, "AuthFailure.SecretIdNotFound"},
+	{kms.ErrUserNotFound, "ResourceNotFound.UserNotExist"},
+	{kms.ErrUserExists, "InvalidParameter.SubUserNameInUse"},
+	{kms.ErrInvalidUserName, "InvalidParameter.UserNameIllegal"},
+	{kms.ErrPolicyNotFound, "ResourceNotFound.PolicyIdNotFound"},
+	{kms.ErrPolicyExists, "FailedOperation.PolicyNameInUse"},
+	{kms.ErrInvalidPolicy, "InvalidParameter.PolicyDocumentError"},
+	{kms.ErrAccessKeyLimit, "OperationDenied.AccessKeyOverLimit"},
+	{kms.ErrUserHasKeys, "OperationDenied.HaveKeys"},
+	{kms.ErrUnauthorized, "UnauthorizedOperation"},
 }
 
 // toError maps any error to a Tencent error. Domain errors keep their

@@ -34,6 +34,12 @@ func TestErrorCodesExist(t *testing.T) {
 		codeInvalidAction: true, codeNoSuchVersion: true, codeUnsupportedReg: true, codeUnknownParam: true,
 		codeInvalidParam: true, codeMissingParam: true, codeRequestTooLarge: true, codeUnsupportedOp: true,
 		codeUnsupportedProto: true, codeInternal: true, codeInvalidValue: true,
+		// Tencent CAM's codes (cam/v20190116/errors.go), for the cam service.
+		"ResourceNotFound.SecretNotExist": true, "ResourceNotFound.UserNotExist": true,
+		"InvalidParameter.SubUserNameInUse": true, "InvalidParameter.UserNameIllegal": true,
+		"ResourceNotFound.PolicyIdNotFound": true, "FailedOperation.PolicyNameInUse": true,
+		"InvalidParameter.PolicyDocumentError": true, "OperationDenied.AccessKeyOverLimit": true,
+		"OperationDenied.HaveKeys": true,
 	}
 	for _, m := range errorCodes {
 		if !sdk[m.code] && !common[m.code] {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 
@@ -16,8 +17,11 @@ import (
 	"github.com/keyhaven/keyhaven/kms"
 )
 
-// Version is the KMS API version this dialect speaks.
-const Version = "2019-01-18"
+// API versions this dialect speaks; the version names the service.
+const (
+	Version    = "2019-01-18" // kms
+	CAMVersion = "2019-01-16" // cam: users, access keys, policies
+)
 
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 64 << 10
@@ -37,13 +41,24 @@ type Handler struct {
 	verifier *auth.TC3Verifier
 	region   string
 	log      *slog.Logger
-	actions  map[string]action
+	services map[string]*service // by API version
+}
+
+// service is one API of the endpoint: its name in signatures and CAM
+// action names, and its actions.
+type service struct {
+	name    string
+	actions map[string]action
 }
 
 // call is one authenticated request as an action sees it.
 type call struct {
-	cred auth.Credential
-	body []byte
+	h       *Handler
+	service string // "kms", "cam", ...
+	action  string
+	cred    auth.Credential
+	body    []byte
+	ip      string
 }
 
 // action decodes its request from c.body, calls the domain and returns the
@@ -56,7 +71,7 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.actions = map[string]action{
+	kmsActions := map[string]action{
 		"CreateKey":             h.createKey,
 		"DescribeKey":           h.describeKey,
 		"DescribeKeys":          h.describeKeys,
@@ -89,6 +104,10 @@ func New(cfg Config) *Handler {
 		"AsymmetricSm2Decrypt":  h.asymmetricSm2Decrypt,
 		"SignByAsymmetricKey":   h.signByAsymmetricKey,
 		"VerifyByAsymmetricKey": h.verifyByAsymmetricKey,
+	}
+	h.services = map[string]*service{
+		Version:    {name: "kms", actions: kmsActions},
+		CAMVersion: {name: "cam", actions: h.camActions()},
 	}
 	return h
 }
@@ -151,21 +170,22 @@ func (h *Handler) serve(r *http.Request, buf *bytes.Buffer) (any, error) {
 	if name == "" {
 		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Action header is missing"}
 	}
-	act, ok := h.actions[name]
-	if !ok {
-		return nil, &Error{Code: codeInvalidAction, Message: "unknown action " + quote(name)}
-	}
-	switch v := r.Header.Get("X-TC-Version"); v {
-	case Version:
-	case "":
+	v := r.Header.Get("X-TC-Version")
+	svc, ok := h.services[v]
+	switch {
+	case v == "":
 		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Version header is missing"}
-	default:
-		return nil, &Error{Code: codeNoSuchVersion, Message: "version " + quote(v) + " is not served; use " + Version}
+	case !ok:
+		return nil, &Error{Code: codeNoSuchVersion, Message: "version " + quote(v) + " is not served; kms is " + Version + ", cam " + CAMVersion}
+	}
+	act, ok := svc.actions[name]
+	if !ok {
+		return nil, &Error{Code: codeInvalidAction, Message: "unknown " + svc.name + " action " + quote(name)}
 	}
 	if reg := r.Header.Get("X-TC-Region"); reg != "" && reg != h.region {
 		return nil, &Error{Code: codeUnsupportedReg, Message: "this server serves region " + quote(h.region) + ", not " + quote(reg)}
 	}
-	cred, err := h.verifier.Verify(r.Context(), r, body, "kms")
+	cred, err := h.verifier.Verify(r.Context(), r, body, svc.name)
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
@@ -173,7 +193,16 @@ func (h *Handler) serve(r *http.Request, buf *bytes.Buffer) (any, error) {
 		}
 		return nil, err
 	}
-	return act(r.Context(), &call{cred: cred, body: body})
+	return act(r.Context(), &call{h: h, service: svc.name, action: name, cred: cred, body: body, ip: sourceIP(r)})
+}
+
+// sourceIP is the client's address, without the port.
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // quote bounds and quotes a client-supplied string for an error message.

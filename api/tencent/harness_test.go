@@ -152,6 +152,12 @@ func (e *env) raw(action, version string, body []byte, ts time.Time, secretKey s
 
 func send(t testing.TB, addr, action, version string, body []byte, ts time.Time, secretKey string) (string, map[string]any) {
 	t.Helper()
+	return sendAs(t, addr, testSecretID, secretKey, action, version, body, ts)
+}
+
+// sendAs sends a request signed with any access key.
+func sendAs(t testing.TB, addr, secretID, secretKey, action, version string, body []byte, ts time.Time) (string, map[string]any) {
+	t.Helper()
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +165,11 @@ func send(t testing.TB, addr, action, version string, body []byte, ts time.Time,
 	req.Header.Set("X-TC-Action", action)
 	req.Header.Set("X-TC-Version", version)
 	req.Header.Set("X-TC-Region", "local")
-	auth.NewTC3Signer("kms", testSecretID, []byte(secretKey)).Sign(req, body, ts)
+	service := "kms"
+	if version == "2019-01-16" {
+		service = "cam"
+	}
+	auth.NewTC3Signer(service, secretID, []byte(secretKey)).Sign(req, body, ts)
 	return do(t, req)
 }
 

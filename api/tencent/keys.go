@@ -121,6 +121,9 @@ func (h *Handler) createKey(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, "", nil); err != nil {
+		return nil, err
+	}
 	if req.HsmClusterId != nil && *req.HsmClusterId != "" {
 		return nil, &Error{Code: "InvalidParameterValue.InvalidHsmClusterId", Message: "this server has no HSM clusters"}
 	}
@@ -190,6 +193,9 @@ func (h *Handler) describeKey(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, id, nil); err != nil {
+		return nil, err
+	}
 	k, err := h.svc.DescribeKey(ctx, c.cred.Account, id)
 	if err != nil {
 		return nil, err
@@ -204,19 +210,26 @@ type keyIDsRequest struct {
 	KeyIds []string
 }
 
-func decodeKeyIDs(body []byte) ([]string, error) {
+// keyIDs decodes a request whose only field is KeyIds and authorizes the
+// call on every key.
+func (c *call) keyIDs(ctx context.Context) ([]string, error) {
 	var req keyIDsRequest
-	if err := decode(body, &req); err != nil {
+	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
 	if len(req.KeyIds) == 0 {
 		return nil, missing("KeyIds")
 	}
+	for _, id := range req.KeyIds {
+		if err := c.authorize(ctx, id, nil); err != nil {
+			return nil, err
+		}
+	}
 	return req.KeyIds, nil
 }
 
 func (h *Handler) describeKeys(ctx context.Context, c *call) (any, error) {
-	ids, err := decodeKeyIDs(c.body)
+	ids, err := c.keyIDs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +281,10 @@ func (h *Handler) listKeys(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
-	in := kms.ListKeysInput{Account: c.cred.Account}
+	if err := c.authorize(ctx, "", nil); err != nil {
+		return nil, err
+	}
+	in := kms.ListKeysInput{Account: c.cred.Account, Visible: c.visible(ctx)}
 	var err error
 	if in.Offset, in.Limit, err = page(req.Offset, req.Limit, 1000); err != nil {
 		return nil, err
@@ -313,7 +329,10 @@ func (h *Handler) listKeyDetail(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
-	in := kms.ListKeysInput{Account: c.cred.Account, Search: deref(req.SearchKeyAlias), Usage: kms.UsageEncryptDecrypt}
+	if err := c.authorize(ctx, "", nil); err != nil {
+		return nil, err
+	}
+	in := kms.ListKeysInput{Account: c.cred.Account, Search: deref(req.SearchKeyAlias), Usage: kms.UsageEncryptDecrypt, Visible: c.visible(ctx)}
 	var err error
 	if req.ProtectionLevel != nil {
 		if in.ProtectionLevel, err = protectionLevel(req.ProtectionLevel); err != nil {
@@ -394,6 +413,9 @@ func (h *Handler) updateAlias(ctx context.Context, c *call) (any, error) {
 	if req.Alias == nil {
 		return nil, missing("Alias")
 	}
+	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+		return nil, err
+	}
 	return &response{}, h.svc.UpdateAlias(ctx, c.cred.Account, *req.KeyId, *req.Alias)
 }
 
@@ -410,6 +432,9 @@ func (h *Handler) updateKeyDescription(ctx context.Context, c *call) (any, error
 	}
 	if req.Description == nil {
 		return nil, missing("Description")
+	}
+	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+		return nil, err
 	}
 	return &response{}, h.svc.UpdateDescription(ctx, c.cred.Account, *req.KeyId, *req.Description)
 }
@@ -434,15 +459,11 @@ func (h *Handler) setEnabled(ctx context.Context, c *call, enable, batch bool) (
 	var ids []string
 	if batch {
 		var err error
-		if ids, err = decodeKeyIDs(c.body); err != nil {
+		if ids, err = c.keyIDs(ctx); err != nil {
 			return nil, err
 		}
 	} else {
-		var req keyIDRequest
-		if err := decode(c.body, &req); err != nil {
-			return nil, err
-		}
-		id, err := req.keyID()
+		id, err := c.keyID(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -6,13 +6,18 @@ import (
 	"github.com/keyhaven/keyhaven/kms"
 )
 
-// keyID decodes a request whose only required field is KeyId.
-func keyID(body []byte) (string, error) {
+// keyID decodes a request whose only field is KeyId and authorizes the
+// call on that key.
+func (c *call) keyID(ctx context.Context) (string, error) {
 	var req keyIDRequest
-	if err := decode(body, &req); err != nil {
+	if err := decode(c.body, &req); err != nil {
 		return "", err
 	}
-	return req.keyID()
+	id, err := req.keyID()
+	if err != nil {
+		return "", err
+	}
+	return id, c.authorize(ctx, id, nil)
 }
 
 func (h *Handler) enableKeyRotation(ctx context.Context, c *call) (any, error) {
@@ -26,6 +31,9 @@ func (h *Handler) enableKeyRotation(ctx context.Context, c *call) (any, error) {
 	if req.KeyId == nil {
 		return nil, missing("KeyId")
 	}
+	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+		return nil, err
+	}
 	days := 0
 	if req.RotateDays != nil {
 		if *req.RotateDays < kms.MinRotateDays || *req.RotateDays > kms.MaxRotateDays {
@@ -37,7 +45,7 @@ func (h *Handler) enableKeyRotation(ctx context.Context, c *call) (any, error) {
 }
 
 func (h *Handler) disableKeyRotation(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +53,7 @@ func (h *Handler) disableKeyRotation(ctx context.Context, c *call) (any, error) 
 }
 
 func (h *Handler) getKeyRotationStatus(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +76,7 @@ func (h *Handler) getKeyRotationStatus(ctx context.Context, c *call) (any, error
 }
 
 func (h *Handler) rotateKey(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +92,7 @@ func (h *Handler) rotateKey(ctx context.Context, c *call) (any, error) {
 }
 
 func (h *Handler) archiveKey(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -92,7 +100,7 @@ func (h *Handler) archiveKey(ctx context.Context, c *call) (any, error) {
 }
 
 func (h *Handler) cancelKeyArchive(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +121,9 @@ func (h *Handler) scheduleKeyDeletion(ctx context.Context, c *call) (any, error)
 	if req.PendingWindowInDays == nil {
 		return nil, missing("PendingWindowInDays")
 	}
+	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+		return nil, err
+	}
 	days := *req.PendingWindowInDays
 	if days > kms.MaxPendingDays {
 		days = kms.MaxPendingDays + 1 // still out of range, without overflow
@@ -129,7 +140,7 @@ func (h *Handler) scheduleKeyDeletion(ctx context.Context, c *call) (any, error)
 }
 
 func (h *Handler) cancelKeyDeletion(ctx context.Context, c *call) (any, error) {
-	id, err := keyID(c.body)
+	id, err := c.keyID(ctx)
 	if err != nil {
 		return nil, err
 	}

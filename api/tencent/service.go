@@ -10,6 +10,9 @@ func (h *Handler) getServiceStatus(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &struct{}{}); err != nil {
 		return nil, err
 	}
+	if err := c.authorize(ctx, "", nil); err != nil {
+		return nil, err
+	}
 	return &struct {
 		ServiceEnabled      bool
 		InvalidType         int64
@@ -22,6 +25,9 @@ func (h *Handler) getServiceStatus(ctx context.Context, c *call) (any, error) {
 
 func (h *Handler) getRegions(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &struct{}{}); err != nil {
+		return nil, err
+	}
+	if err := c.authorize(ctx, "", nil); err != nil {
 		return nil, err
 	}
 	return &struct {
@@ -53,6 +59,9 @@ var (
 // algorithm of its suite and every asymmetric usage.
 func (h *Handler) listAlgorithms(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &struct{}{}); err != nil {
+		return nil, err
+	}
+	if err := c.authorize(ctx, "", nil); err != nil {
 		return nil, err
 	}
 	symmetric := "AES_256"
