@@ -2,7 +2,7 @@
 // is sealed under (DESIGN rule 1): from a file, created with mode 0600 on
 // first start (the development default), or from the KEYHAVEN_ROOT_KEY
 // environment variable. A PKCS#11 token is the third provider and lives in
-// backend/pkcs11.
+// seal/pkcs11seal, which needs cgo.
 //
 // The package is a leaf: it imports only the standard library. Its errors
 // never contain key bytes or the encoded key.

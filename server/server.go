@@ -5,6 +5,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -21,15 +22,17 @@ import (
 
 	"github.com/keyhaven/keyhaven/api/tencent"
 	"github.com/keyhaven/keyhaven/auth"
+	"github.com/keyhaven/keyhaven/backend/pkcs11"
 	"github.com/keyhaven/keyhaven/backend/software"
 	"github.com/keyhaven/keyhaven/kms"
 	"github.com/keyhaven/keyhaven/seal"
+	"github.com/keyhaven/keyhaven/seal/pkcs11seal"
 	"github.com/keyhaven/keyhaven/store/bolt"
 )
 
 // Config is everything a server is started with.
 type Config struct {
-	DataDir string // holds keyhaven.db, root.key and root-credentials.json
+	DataDir string // holds keyhaven.db, root.key (or root.key.wrapped) and root-credentials.json
 	Listen  string // host:port
 	Region  string
 	TLSCert string // PEM files; HTTPS when both are set
@@ -58,7 +61,28 @@ type Config struct {
 	// Rand, if set, replaces crypto/rand as the source of key material,
 	// nonces and credentials (tests).
 	Rand io.Reader
+	// HSM, if its Module is set, is the PKCS #11 token that makes
+	// HSM-protected keys.
+	HSM HSMConfig
+	// RootSeal says where the root key comes from: RootSealFile (the
+	// default: DataDir/root.key, or RootKey) or RootSealPKCS11
+	// (DataDir/root.key.wrapped, wrapped by a key in the HSM token).
+	RootSeal string
 }
+
+// HSMConfig names the PKCS #11 token of HSM-protected keys.
+type HSMConfig struct {
+	Module     string // path of the PKCS #11 library
+	TokenLabel string // the token's label (slot numbers are not stable)
+	PINFile    string // file holding the user PIN; a trailing newline is ignored
+	Sessions   int    // session pool size (default pkcs11.DefaultSessions)
+}
+
+// Root seal providers (Config.RootSeal).
+const (
+	RootSealFile   = "file"
+	RootSealPKCS11 = "pkcs11"
+)
 
 // Server is a running Keyhaven.
 type Server struct {
@@ -69,6 +93,7 @@ type Server struct {
 	// Root is the root account; its SecretKey is set only at first start.
 	Root     kms.RootCredentials
 	store    kms.Store
+	hsm      *pkcs11.Backend // nil without an HSM
 	http     *http.Server
 	log      *slog.Logger
 	tls      bool
@@ -103,7 +128,16 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: data dir: %w", err)
 	}
-	rootKey, err := loadRootKey(cfg, log)
+	hsm, err := openHSM(cfg.HSM, cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && hsm != nil {
+			hsm.Close()
+		}
+	}()
+	rootKey, err := loadRootKey(ctx, cfg, hsm, log)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +155,12 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			store.Close()
 		}
 	}()
-	svc, err := kms.New(kms.Config{Store: store, Backend: backend, Sealer: backend.Sealer(), Suite: cfg.Suite, Clock: cfg.Clock, Rand: cfg.Rand})
+	kcfg := kms.Config{Store: store, Backend: backend, Sealer: backend.Sealer(), Suite: cfg.Suite, Clock: cfg.Clock, Rand: cfg.Rand}
+	if hsm != nil {
+		kcfg.HSM = hsm
+		log.Info("HSM protection available", "module", cfg.HSM.Module, "token", hsm.Token())
+	}
+	svc, err := kms.New(kcfg)
 	if err != nil {
 		return nil, fmt.Errorf("server: %w", err)
 	}
@@ -174,6 +213,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Service:  svc,
 		Root:     root,
 		store:    store,
+		hsm:      hsm,
 		log:      log,
 		interval: cfg.SchedulerInterval,
 		http:     NewHTTP(cfg.Listen, tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}), log),
@@ -208,9 +248,69 @@ func NewHTTP(addr string, api http.Handler, log *slog.Logger) *http.Server {
 	}
 }
 
-// loadRootKey takes the root key from the configuration or the data dir's
-// root.key, creating that file on first start.
-func loadRootKey(cfg Config, log *slog.Logger) ([]byte, error) {
+// openHSM opens the PKCS #11 backend if a module is configured, and
+// returns nil otherwise. Its errors name the module and token, never the
+// PIN.
+func openHSM(cfg HSMConfig, rand io.Reader) (*pkcs11.Backend, error) {
+	if cfg.Module == "" {
+		if cfg.TokenLabel != "" || cfg.PINFile != "" {
+			return nil, errors.New("server: --hsm-token-label and --hsm-pin-file need --hsm-module")
+		}
+		return nil, nil
+	}
+	if cfg.TokenLabel == "" || cfg.PINFile == "" {
+		return nil, errors.New("server: --hsm-module needs --hsm-token-label and --hsm-pin-file")
+	}
+	pin, err := os.ReadFile(cfg.PINFile)
+	if err != nil {
+		return nil, fmt.Errorf("server: HSM PIN file: %w", err)
+	}
+	defer clear(pin)
+	trimmed := bytes.TrimSuffix(bytes.TrimSuffix(pin, []byte("\n")), []byte("\r"))
+	if len(trimmed) == 0 {
+		return nil, fmt.Errorf("server: HSM PIN file %s is empty", cfg.PINFile)
+	}
+	b, err := pkcs11.Open(pkcs11.Config{Module: cfg.Module, TokenLabel: cfg.TokenLabel, PIN: string(trimmed), Sessions: cfg.Sessions, Rand: rand})
+	if err != nil {
+		return nil, fmt.Errorf("server: HSM: %w", err)
+	}
+	return b, nil
+}
+
+// loadRootKey takes the root key from the configured seal provider: the
+// HSM-wrapped root.key.wrapped (RootSealPKCS11), or the configuration or
+// the data dir's root.key (RootSealFile), creating the file on first start.
+// It refuses to create a root key of one provider in a data dir that holds
+// the other's, which would make every existing software key unreadable.
+func loadRootKey(ctx context.Context, cfg Config, hsm *pkcs11.Backend, log *slog.Logger) ([]byte, error) {
+	plain := filepath.Join(cfg.DataDir, "root.key")
+	wrapped := filepath.Join(cfg.DataDir, pkcs11seal.FileName)
+	switch cfg.RootSeal {
+	case "", RootSealFile:
+		if cfg.RootKey == "" && !exists(plain) && exists(wrapped) {
+			return nil, fmt.Errorf("server: the data dir's root key is wrapped by an HSM (%s); start with --root-seal pkcs11 and its HSM", wrapped)
+		}
+	case RootSealPKCS11:
+		if hsm == nil {
+			return nil, errors.New("server: --root-seal pkcs11 needs an HSM (--hsm-module, --hsm-token-label, --hsm-pin-file)")
+		}
+		if cfg.RootKey != "" {
+			return nil, errors.New("server: KEYHAVEN_ROOT_KEY is set, but --root-seal pkcs11 takes the root key from the HSM; unset one")
+		}
+		if exists(plain) && !exists(wrapped) {
+			return nil, fmt.Errorf("server: the data dir has a plaintext root key (%s); it cannot switch to --root-seal pkcs11 in place", plain)
+		}
+		key, created, err := pkcs11seal.LoadOrCreate(ctx, hsm, wrapped, cfg.Rand)
+		if err != nil {
+			return nil, fmt.Errorf("server: root key: %w", err)
+		}
+		if created {
+			log.Info("created a new root key wrapped by the HSM; back up the file, and the token's wrap key with the HSM's own backup", "file", wrapped, "token", hsm.Token(), "wrap_key", pkcs11seal.WrapKeyLabel)
+		}
+		return key, nil
+	default:
+		return nil, fmt.Errorf("server: --root-seal is file or pkcs11, not %q", cfg.RootSeal)
+	}
 	if cfg.RootKey != "" {
 		key, err := seal.FromEnv(cfg.RootKey)
 		if err != nil {
@@ -218,7 +318,7 @@ func loadRootKey(cfg Config, log *slog.Logger) ([]byte, error) {
 		}
 		return key, nil
 	}
-	path := filepath.Join(cfg.DataDir, "root.key")
+	path := plain
 	key, created, err := seal.LoadOrCreateFile(path, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("server: root key: %w", err)
@@ -227,6 +327,11 @@ func loadRootKey(cfg Config, log *slog.Logger) ([]byte, error) {
 		log.Info("created a new root key; back it up: without it no key material can be opened", "file", path)
 	}
 	return key, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }
 
 func writeCredentials(path string, c kms.RootCredentials) error {
@@ -309,14 +414,21 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stopJobs()
 	s.Service.Close()
-	return errors.Join(err, s.store.Close())
+	return errors.Join(err, s.store.Close(), s.closeHSM())
 }
 
 // Close releases a server that was opened but never served.
 func (s *Server) Close() error {
 	s.stopJobs()
 	s.Service.Close()
-	return s.store.Close()
+	return errors.Join(s.store.Close(), s.closeHSM())
+}
+
+func (s *Server) closeHSM() error {
+	if s.hsm == nil {
+		return nil
+	}
+	return s.hsm.Close()
 }
 
 func (s *Server) stopJobs() {

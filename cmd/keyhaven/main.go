@@ -35,6 +35,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newServerCmd())
+	addClientCommands(root) // the client commands: cli_*.go
 	return root
 }
 
@@ -49,8 +50,11 @@ func newServerCmd() *cobra.Command {
 		Long: `Run the KMS server. Every flag can also be set by the environment variable
 KEYHAVEN_<FLAG> (upper case, '-' as '_'), for example KEYHAVEN_DATA_DIR.
 The root key comes from <data-dir>/root.key (created on first start) unless
-KEYHAVEN_ROOT_KEY holds it (base64 of 32 bytes). KEYHAVEN_ROOT_SECRET_ID and
-KEYHAVEN_ROOT_SECRET_KEY choose the root access key at first start.`,
+KEYHAVEN_ROOT_KEY holds it (base64 of 32 bytes), or, with --root-seal pkcs11,
+from <data-dir>/root.key.wrapped, wrapped by a non-extractable key in the HSM
+token. --hsm-module, --hsm-token-label and --hsm-pin-file enable keys with
+protection level HSM. KEYHAVEN_ROOT_SECRET_ID and KEYHAVEN_ROOT_SECRET_KEY
+choose the root access key at first start.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := flagsFromEnv(cmd.Flags()); err != nil {
@@ -88,6 +92,11 @@ KEYHAVEN_ROOT_SECRET_KEY choose the root access key at first start.`,
 	f.StringVar(&cfg.TLSKey, "tls-key", "", "PEM private key file of --tls-cert")
 	f.StringVar(&suite, "crypto-suite", string(kms.SuiteFIPS), "crypto suite of default symmetric keys: fips or sm")
 	f.DurationVar(&cfg.SchedulerInterval, "scheduler-interval", time.Minute, "how often background jobs (rotation, scheduled deletion) look for due work")
+	f.StringVar(&cfg.HSM.Module, "hsm-module", "", "PKCS #11 library of the HSM for HSM-protected keys, such as /usr/lib/softhsm/libsofthsm2.so")
+	f.StringVar(&cfg.HSM.TokenLabel, "hsm-token-label", "", "label of the HSM token (with --hsm-module)")
+	f.StringVar(&cfg.HSM.PINFile, "hsm-pin-file", "", "file holding the HSM token's user PIN; a trailing newline is ignored (with --hsm-module)")
+	f.IntVar(&cfg.HSM.Sessions, "hsm-sessions", 8, "number of PKCS #11 sessions: HSM operations run in parallel up to this many")
+	f.StringVar(&cfg.RootSeal, "root-seal", server.RootSealFile, "where the root key comes from: file (<data-dir>/root.key or KEYHAVEN_ROOT_KEY) or pkcs11 (<data-dir>/root.key.wrapped, wrapped by a key in the HSM token)")
 	f.BoolVar(&cfg.Dev, "dev", false, "development server: prints the root credentials at first start and honours KEYHAVEN_DEV_CLOCK_OFFSET (never in production)")
 	return cmd
 }
