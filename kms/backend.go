@@ -18,6 +18,13 @@ type Backend interface {
 	Open(ctx context.Context, keyID string, version uint32, spec KeySpec, stored []byte) (Material, error)
 }
 
+// KeyDestroyer is a Backend whose material lives outside the store (an HSM):
+// scheduled deletion calls DestroyKey for each version so that no copy
+// remains. DestroyKey returns nil for material already gone.
+type KeyDestroyer interface {
+	DestroyKey(ctx context.Context, stored []byte) error
+}
+
 // Material is opened key material. Destroy wipes what it holds in memory; it
 // is called when the material leaves the cache.
 type Material interface {

@@ -293,3 +293,56 @@ func TestLifecycleRefusals(t *testing.T) {
 		t.Errorf("refusals changed the key: %+v", got)
 	}
 }
+
+// destroyingBackend is the software backend plus a KeyDestroyer that records
+// what it destroyed, standing in for an HSM.
+type destroyingBackend struct {
+	kms.Backend
+	mu        sync.Mutex
+	destroyed [][]byte
+}
+
+func (d *destroyingBackend) DestroyKey(_ context.Context, stored []byte) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.destroyed = append(d.destroyed, stored)
+	return nil
+}
+
+// TestDeletionDestroysOutsideMaterial checks that scheduled deletion asks a
+// KeyDestroyer backend to destroy every version, and only of deleted keys.
+func TestDeletionDestroysOutsideMaterial(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	var hsm *destroyingBackend
+	svc, _ := newServiceStore(t, withClock(c), func(cfg *kms.Config) {
+		hsm = &destroyingBackend{Backend: cfg.Backend}
+		cfg.HSM = hsm
+	})
+	doomed := mustCreate(t, svc, kms.CreateKeyInput{Alias: "doomed", ProtectionLevel: kms.ProtectionHSM})
+	kept := mustCreate(t, svc, kms.CreateKeyInput{Alias: "kept", ProtectionLevel: kms.ProtectionHSM})
+	if _, err := svc.RotateKey(ctx, account, doomed.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []*kms.Key{doomed, kept} {
+		if err := svc.DisableKeys(ctx, account, []string{k.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ScheduleKeyDeletion(ctx, account, k.ID, 7); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := svc.CancelKeyDeletion(ctx, account, kept.ID); err != nil {
+		t.Fatal(err)
+	}
+	c.move(8 * day)
+	if r, err := svc.RunScheduledJobs(ctx, "a", time.Minute); err != nil || len(r.Deleted) != 1 {
+		t.Fatalf("RunScheduledJobs = %+v, %v", r, err)
+	}
+	if len(hsm.destroyed) != 2 {
+		t.Errorf("DestroyKey called %d times, want 2 (both versions of the deleted key)", len(hsm.destroyed))
+	}
+	if k, err := svc.DescribeKey(ctx, account, kept.ID); err != nil || k.State != kms.StateDisabled {
+		t.Errorf("kept key = %+v, %v", k, err)
+	}
+}

@@ -103,20 +103,25 @@ func rotationDue(k *Key, now time.Time) bool {
 	return k.RotationEnabled && k.State == StateEnabled && !k.NextRotateTime.After(now)
 }
 
+// deletionDue reports whether a key's material must be destroyed now: its
+// deletion date has come, or it is a tombstone whose versions a crashed run
+// left behind.
 func deletionDue(k *Key, now time.Time) bool {
-	return k.State == StatePendingDelete && !k.DeletionDate.After(now)
+	return k.State == StatePendingDelete && !k.DeletionDate.After(now) ||
+		k.State == StateDeleted && k.CurrentVersion > 0
 }
 
-// destroy deletes a due key's material and leaves a tombstone, in one
-// transaction; it reports whether it did.
+// destroy deletes a due key's material. First one transaction turns the key
+// into a tombstone (so nothing can use or cancel it any more), then material
+// outside the store (HSM objects) is destroyed, then a second transaction
+// deletes the versions. A crash in between leaves a tombstone that still
+// has versions (CurrentVersion > 0), which the next run finishes. It reports
+// whether this call turned the key into a tombstone.
 func (s *Service) destroy(ctx context.Context, id string, now time.Time) (bool, error) {
 	done := false
 	err := s.store.Update(ctx, func(tx Tx) error {
 		k, err := tx.Key(id)
 		if err != nil || !deletionDue(k, now) {
-			return err
-		}
-		if err := tx.DeleteVersions(id); err != nil {
 			return err
 		}
 		k.State, k.Alias = StateDeleted, ""
@@ -128,5 +133,56 @@ func (s *Service) destroy(ctx context.Context, id string, now time.Time) (bool, 
 		return false, err
 	}
 	s.keys.invalidate(id)
-	return done, nil
+	if err := s.destroyOutside(ctx, id); err != nil {
+		return done, err
+	}
+	err = s.store.Update(ctx, func(tx Tx) error {
+		k, err := tx.Key(id)
+		if err != nil || k.State != StateDeleted || k.CurrentVersion == 0 {
+			return err
+		}
+		if err := tx.DeleteVersions(id); err != nil {
+			return err
+		}
+		k.CurrentVersion = 0
+		return tx.PutKey(k)
+	})
+	return done, err
+}
+
+// destroyOutside asks a KeyDestroyer backend to destroy every version of a
+// key it holds.
+func (s *Service) destroyOutside(ctx context.Context, id string) error {
+	var (
+		k        *Key
+		versions []*KeyVersion
+	)
+	err := s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if k, err = tx.Key(id); err != nil {
+			return err
+		}
+		versions, err = tx.Versions(id)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if k.State != StateDeleted {
+		return nil // not a tombstone: never destroy material still in use
+	}
+	b, err := s.backendFor(k.ProtectionLevel)
+	if err != nil {
+		return err
+	}
+	d, ok := b.(KeyDestroyer)
+	if !ok {
+		return nil
+	}
+	for _, v := range versions {
+		if err := d.DestroyKey(ctx, v.Material); err != nil {
+			return fmt.Errorf("kms: destroy version %d of key %s: %w", v.Version, id, err)
+		}
+	}
+	return nil
 }
