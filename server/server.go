@@ -13,14 +13,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/keyhaven/keyhaven/api/tencent"
+	"github.com/keyhaven/keyhaven/audit"
 	"github.com/keyhaven/keyhaven/auth"
 	"github.com/keyhaven/keyhaven/backend/pkcs11"
 	"github.com/keyhaven/keyhaven/backend/software"
@@ -64,6 +67,10 @@ type Config struct {
 	// HSM, if its Module is set, is the PKCS #11 token that makes
 	// HSM-protected keys.
 	HSM HSMConfig
+	// Audit configures the audit trail under DataDir/audit: its Mode is
+	// durable by default ("memory" only for benchmarks); tests inject faults
+	// through its OpenFile.
+	Audit audit.Options
 	// RootSeal says where the root key comes from: RootSealFile (the
 	// default: DataDir/root.key, or RootKey) or RootSealPKCS11
 	// (DataDir/root.key.wrapped, wrapped by a key in the HSM token).
@@ -94,6 +101,7 @@ type Server struct {
 	Root     kms.RootCredentials
 	store    kms.Store
 	hsm      *pkcs11.Backend // nil without an HSM
+	audit    *audit.Log
 	http     *http.Server
 	log      *slog.Logger
 	tls      bool
@@ -204,19 +212,32 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return auth.Credential{SecretID: c.SecretID, Account: c.Account, User: c.User, Secret: c.Secret}, nil
 	}, nil, auth.TC3Options{}) // signatures are checked against the real clock, which clients share
 
-	node := make([]byte, 8)
-	if _, err := io.ReadFull(cfg.Rand, node); err != nil {
-		return nil, fmt.Errorf("server: node id: %w", err)
+	node, err := loadNodeID(filepath.Join(cfg.DataDir, "node-id"), cfg.Rand)
+	if err != nil {
+		return nil, err
 	}
+	auditDir := filepath.Join(cfg.DataDir, "audit")
+	trail, err := audit.Open(auditDir, node, cfg.Audit)
+	if err != nil {
+		return nil, fmt.Errorf("server: audit trail: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			trail.Close()
+		}
+	}()
 	s := &Server{
-		Node:     fmt.Sprintf("%x", node),
+		Node:     node,
+		audit:    trail,
 		Service:  svc,
 		Root:     root,
 		store:    store,
 		hsm:      hsm,
 		log:      log,
 		interval: cfg.SchedulerInterval,
-		http:     NewHTTP(cfg.Listen, tencent.New(tencent.Config{Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log}), log),
+		http: NewHTTP(cfg.Listen, tencent.New(tencent.Config{
+			Service: svc, Verifier: verifier, Region: cfg.Region, Logger: log, Audit: trail, AuditDir: auditDir,
+		}), log),
 	}
 	if cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
@@ -227,6 +248,27 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		s.tls = true
 	}
 	return s, nil
+}
+
+// loadNodeID reads this server's node id (it names the server's audit chain
+// and scheduler lease), making one on first start.
+func loadNodeID(path string, rand io.Reader) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("server: node id: %w", err)
+	}
+	raw := make([]byte, 8)
+	if _, err := io.ReadFull(rand, raw); err != nil {
+		return "", fmt.Errorf("server: node id: %w", err)
+	}
+	id := fmt.Sprintf("%x", raw)
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("server: node id: %w", err)
+	}
+	return id, nil
 }
 
 // NewHTTP returns the HTTP server every Keyhaven listener runs: its timeouts
@@ -414,14 +456,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.http.Shutdown(ctx)
 	s.stopJobs()
 	s.Service.Close()
-	return errors.Join(err, s.store.Close(), s.closeHSM())
+	return errors.Join(err, s.audit.Close(), s.store.Close(), s.closeHSM())
 }
 
 // Close releases a server that was opened but never served.
 func (s *Server) Close() error {
 	s.stopJobs()
 	s.Service.Close()
-	return errors.Join(s.store.Close(), s.closeHSM())
+	return errors.Join(s.audit.Close(), s.store.Close(), s.closeHSM())
 }
 
 func (s *Server) closeHSM() error {

@@ -17,10 +17,16 @@ import (
 // signed by the given access key.
 func (e *env) cam(secretID, secretKey, action string, params map[string]any) (map[string]any, error) {
 	e.t.Helper()
+	return e.callAPI(secretID, secretKey, "cam", "2019-01-16", action, params)
+}
+
+// callAPI sends any action of any service with the SDK's common client.
+func (e *env) callAPI(secretID, secretKey, service, version, action string, params map[string]any) (map[string]any, error) {
+	e.t.Helper()
 	p := profile.NewClientProfile()
 	p.HttpProfile.Endpoint, p.HttpProfile.Scheme = e.addr, "http"
 	c := common.NewCommonClient(common.NewCredential(secretID, secretKey), "local", p)
-	req := tchttp.NewCommonRequest("cam", "2019-01-16", action)
+	req := tchttp.NewCommonRequest(service, version, action)
 	if err := req.SetActionParameters(params); err != nil {
 		e.t.Fatal(err)
 	}

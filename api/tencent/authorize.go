@@ -18,6 +18,9 @@ func (c *call) root() bool { return c.cred.User == c.cred.Account }
 // The key's alias and tags, the source IP and the encryption context are the
 // conditions policies can test.
 func (c *call) authorize(ctx context.Context, keyID string, encCtx map[string]string) error {
+	if keyID != "" {
+		c.keys = append(c.keys, keyID)
+	}
 	if c.root() {
 		return nil
 	}
@@ -78,14 +81,15 @@ func (c *call) authorizeBlob(ctx context.Context, ciphertext []byte, encCtx map[
 	return c.authorize(ctx, h.KeyID, encCtx)
 }
 
-// authorizeAccount checks a cam action against the account's CAM resource.
+// authorizeAccount checks an action of a service without keys (cam,
+// cloudaudit) against the account's resource qcs::<service>::uin/<account>:*.
 func (c *call) authorizeAccount(ctx context.Context) error {
 	if c.root() {
 		return nil
 	}
 	return c.h.svc.Authorize(ctx, c.credential(), auth.Request{
 		Action:   c.service + ":" + c.action,
-		Resource: "qcs::cam::uin/" + c.cred.Account + ":*",
+		Resource: "qcs::" + c.service + "::uin/" + c.cred.Account + ":*",
 		Context:  map[string][]string{"qcs:ip": {c.ip}},
 	})
 }

@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"sync"
 
+	"github.com/keyhaven/keyhaven/audit"
 	"github.com/keyhaven/keyhaven/auth"
 	"github.com/keyhaven/keyhaven/kms"
 )
@@ -26,10 +28,21 @@ const (
 // MaxBodyBytes is the largest request body accepted.
 const MaxBodyBytes = 64 << 10
 
+// Auditor makes audit events durable; Append returns only once the event is
+// (or an error).
+type Auditor interface {
+	Append(ctx context.Context, e audit.Event) (audit.Event, error)
+}
+
 // Config holds what a Handler needs.
 type Config struct {
 	Service  *kms.Service
 	Verifier *auth.TC3Verifier
+	// Audit receives an event for every request (two for requests that
+	// change state); nil turns auditing off (tests of the dialect alone).
+	Audit Auditor
+	// AuditDir is where LookUpEvents and VerifyAuditTrail read the trail.
+	AuditDir string
 	// Region is the one region served; requests for another are refused.
 	Region string
 	Logger *slog.Logger
@@ -41,14 +54,18 @@ type Handler struct {
 	verifier *auth.TC3Verifier
 	region   string
 	log      *slog.Logger
+	audit    Auditor
+	auditDir string
 	services map[string]*service // by API version
 }
 
 // service is one API of the endpoint: its name in signatures and CAM
-// action names, and its actions.
+// action names, its actions, and which of them change state (audited with a
+// request event before they run and an outcome event after).
 type service struct {
-	name    string
-	actions map[string]action
+	name     string
+	actions  map[string]action
+	mutating map[string]bool
 }
 
 // call is one authenticated request as an action sees it.
@@ -59,6 +76,7 @@ type call struct {
 	cred    auth.Credential
 	body    []byte
 	ip      string
+	keys    []string // the keys the request touches, for its audit event
 }
 
 // action decodes its request from c.body, calls the domain and returns the
@@ -67,7 +85,7 @@ type action func(ctx context.Context, c *call) (any, error)
 
 // New returns a Handler for cfg.
 func New(cfg Config) *Handler {
-	h := &Handler{svc: cfg.Service, verifier: cfg.Verifier, region: cfg.Region, log: cfg.Logger}
+	h := &Handler{svc: cfg.Service, verifier: cfg.Verifier, region: cfg.Region, log: cfg.Logger, audit: cfg.Audit, auditDir: cfg.AuditDir}
 	if h.log == nil {
 		h.log = slog.Default()
 	}
@@ -106,8 +124,12 @@ func New(cfg Config) *Handler {
 		"VerifyByAsymmetricKey": h.verifyByAsymmetricKey,
 	}
 	h.services = map[string]*service{
-		Version:    {name: "kms", actions: kmsActions},
-		CAMVersion: {name: "cam", actions: h.camActions()},
+		Version: {name: "kms", actions: kmsActions, mutating: set("CreateKey", "UpdateAlias", "UpdateKeyDescription",
+			"EnableKey", "DisableKey", "EnableKeys", "DisableKeys", "EnableKeyRotation", "DisableKeyRotation", "RotateKey",
+			"ArchiveKey", "CancelKeyArchive", "ScheduleKeyDeletion", "CancelKeyDeletion")},
+		CAMVersion: {name: "cam", actions: h.camActions(), mutating: set("AddUser", "DeleteUser", "CreateAccessKey",
+			"UpdateAccessKey", "DeleteAccessKey", "CreatePolicy", "DeletePolicy", "AttachUserPolicy", "DetachUserPolicy")},
+		AuditVersion: {name: "cloudaudit", actions: h.auditActions()},
 	}
 	return h
 }
@@ -122,13 +144,20 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf.Reset()
 	defer bufPool.Put(buf)
 
-	resp, err := h.serve(r, buf)
+	ev := audit.Event{RequestID: requestID, Action: r.Header.Get("X-TC-Action"), SourceIP: sourceIP(r), UserAgent: r.UserAgent()}
+	resp, keys, err := h.serve(r, buf, &ev)
+	ev.Result, ev.KeyIDs = audit.ResultSuccess, keys
 	if err != nil {
 		e, internal := toError(err)
 		if internal {
-			h.log.Error("request failed", "request_id", requestID, "action", r.Header.Get("X-TC-Action"), "err", err)
+			h.log.Error("request failed", "request_id", requestID, "action", ev.Action, "err", err)
 		}
 		resp = &errorResponse{Error: *e}
+		ev.Result, ev.Message = e.Code, e.Message
+	}
+	if err := h.record(r.Context(), ev); err != nil {
+		// Fail closed: no result leaves without its durable event.
+		resp = &errorResponse{Error: Error{Code: codeInternal, Message: "the audit trail could not be written, so the result is withheld"}}
 	}
 	if s, ok := resp.(interface{ setRequestID(string) }); ok {
 		s.setRequestID(requestID)
@@ -151,49 +180,85 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 var jsonContentType = []string{"application/json"}
 
-func (h *Handler) serve(r *http.Request, buf *bytes.Buffer) (any, error) {
+// record makes an audit event durable (if auditing is on); the client's
+// going away does not stop it.
+func (h *Handler) record(ctx context.Context, ev audit.Event) error {
+	if h.audit == nil {
+		return nil
+	}
+	if _, err := h.audit.Append(context.WithoutCancel(ctx), ev); err != nil {
+		h.log.Error("audit event not written", "request_id", ev.RequestID, "action", ev.Action, "phase", ev.Phase, "err", err)
+		return err
+	}
+	return nil
+}
+
+// serve runs one request, filling ev with what it learns (service, caller)
+// and returning the response, the keys it touched and its error. A request
+// that changes state gets a durable request event before it runs: if that
+// cannot be written, nothing happens.
+func (h *Handler) serve(r *http.Request, buf *bytes.Buffer, ev *audit.Event) (any, []string, error) {
+	resp, c, err := h.dispatch(r, buf, ev)
+	if c == nil {
+		return resp, nil, err
+	}
+	return resp, c.keys, err
+}
+
+func (h *Handler) dispatch(r *http.Request, buf *bytes.Buffer, ev *audit.Event) (any, *call, error) {
 	if r.Method != http.MethodPost {
-		return nil, &Error{Code: codeUnsupportedProto, Message: "only POST with a JSON body is served"}
+		return nil, nil, &Error{Code: codeUnsupportedProto, Message: "only POST with a JSON body is served"}
 	}
 	if r.ContentLength > MaxBodyBytes {
-		return nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
+		return nil, nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
 	}
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
-		return nil, &Error{Code: codeInvalidParam, Message: "could not read the request body"}
+		return nil, nil, &Error{Code: codeInvalidParam, Message: "could not read the request body"}
 	}
 	if buf.Len() > MaxBodyBytes {
-		return nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
+		return nil, nil, &Error{Code: codeRequestTooLarge, Message: "the request body is over 64 KiB"}
 	}
 	body := buf.Bytes()
 
 	name := r.Header.Get("X-TC-Action")
 	if name == "" {
-		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Action header is missing"}
+		return nil, nil, &Error{Code: codeMissingParam, Message: "the X-TC-Action header is missing"}
 	}
 	v := r.Header.Get("X-TC-Version")
 	svc, ok := h.services[v]
 	switch {
 	case v == "":
-		return nil, &Error{Code: codeMissingParam, Message: "the X-TC-Version header is missing"}
+		return nil, nil, &Error{Code: codeMissingParam, Message: "the X-TC-Version header is missing"}
 	case !ok:
-		return nil, &Error{Code: codeNoSuchVersion, Message: "version " + quote(v) + " is not served; kms is " + Version + ", cam " + CAMVersion}
+		return nil, nil, &Error{Code: codeNoSuchVersion, Message: "version " + quote(v) + " is not served; kms is " + Version + ", cam " + CAMVersion}
 	}
 	act, ok := svc.actions[name]
 	if !ok {
-		return nil, &Error{Code: codeInvalidAction, Message: "unknown " + svc.name + " action " + quote(name)}
+		return nil, nil, &Error{Code: codeInvalidAction, Message: "unknown " + svc.name + " action " + quote(name)}
 	}
 	if reg := r.Header.Get("X-TC-Region"); reg != "" && reg != h.region {
-		return nil, &Error{Code: codeUnsupportedReg, Message: "this server serves region " + quote(h.region) + ", not " + quote(reg)}
+		return nil, nil, &Error{Code: codeUnsupportedReg, Message: "this server serves region " + quote(h.region) + ", not " + quote(reg)}
 	}
 	cred, err := h.verifier.Verify(r.Context(), r, body, svc.name)
 	if err != nil {
 		var ae *auth.Error
 		if errors.As(err, &ae) {
-			return nil, &Error{Code: ae.Code, Message: ae.Message}
+			return nil, nil, &Error{Code: ae.Code, Message: ae.Message}
 		}
-		return nil, err
+		return nil, nil, err
 	}
-	return act(r.Context(), &call{h: h, service: svc.name, action: name, cred: cred, body: body, ip: sourceIP(r)})
+	ev.Service, ev.Account, ev.User, ev.SecretID = audit.Service(svc.name), cred.Account, cred.User, cred.SecretID
+	c := &call{h: h, service: svc.name, action: name, cred: cred, body: body, ip: ev.SourceIP}
+	if svc.mutating[name] {
+		req := *ev
+		req.Phase, req.KeyIDs, req.Result = audit.PhaseRequest, peekKeyIDs(body), ""
+		if err := h.record(r.Context(), req); err != nil {
+			return nil, nil, fmt.Errorf("audit request event: %w", err)
+		}
+		ev.Phase = audit.PhaseOutcome
+	}
+	resp, err := act(r.Context(), c)
+	return resp, c, err
 }
 
 // sourceIP is the client's address, without the port.
@@ -203,6 +268,27 @@ func sourceIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+func set(names ...string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
+// peekKeyIDs reads the KeyId/KeyIds of a request body for its request event.
+func peekKeyIDs(body []byte) []string {
+	var ids struct {
+		KeyId  string
+		KeyIds []string
+	}
+	json.Unmarshal(body, &ids)
+	if ids.KeyId != "" {
+		ids.KeyIds = append(ids.KeyIds, ids.KeyId)
+	}
+	return ids.KeyIds
 }
 
 // quote bounds and quotes a client-supplied string for an error message.

@@ -156,6 +156,7 @@ func (h *Handler) createKey(ctx context.Context, c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.keys = append(c.keys, k.ID)
 	return &struct {
 		KeyId        string
 		Alias        string

@@ -3,36 +3,18 @@ package tencent_test
 import (
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"testing"
 	"time"
 
 	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common"
-	tchttp "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/http"
-	"github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/common/profile"
 	tkms "github.com/tencentcloud/tencentcloud-sdk-go/tencentcloud/kms/v20190118"
 )
 
-// common sends an action the SDK's typed client lacks (RotateKey), or reads
-// fields it does not model, through the SDK's common client.
+// common sends a kms action the SDK's typed client lacks (RotateKey), or
+// reads fields it does not model, through the SDK's common client.
 func (e *env) common(action string, params map[string]any) (map[string]any, error) {
 	e.t.Helper()
-	p := profile.NewClientProfile()
-	p.HttpProfile.Endpoint, p.HttpProfile.Scheme = e.addr, "http"
-	c := common.NewCommonClient(common.NewCredential(testSecretID, testSecretKey), "local", p)
-	req := tchttp.NewCommonRequest("kms", "2019-01-18", action)
-	if err := req.SetActionParameters(params); err != nil {
-		e.t.Fatal(err)
-	}
-	resp := tchttp.NewCommonResponse()
-	if err := c.Send(req, resp); err != nil {
-		return nil, err
-	}
-	var out struct{ Response map[string]any }
-	if err := json.Unmarshal(resp.GetBody(), &out); err != nil {
-		e.t.Fatal(err)
-	}
-	return out.Response, nil
+	return e.callAPI(testSecretID, testSecretKey, "kms", "2019-01-18", action, params)
 }
 
 // blobVersion reads the key version from a ciphertext blob (format v1).
