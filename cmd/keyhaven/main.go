@@ -34,7 +34,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServerCmd())
+	root.AddCommand(newServerCmd(), newAuditCmd())
 	addClientCommands(root) // the client commands: cli_*.go
 	return root
 }
