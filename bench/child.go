@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/keyhaven/keyhaven/audit"
 	"github.com/keyhaven/keyhaven/server"
 )
 
@@ -47,6 +48,7 @@ func runChild(args []string) error {
 	dataDir := fs.String("data-dir", "", "data dir of the keyhaven server")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate; with -tls-key, serve HTTPS")
 	tlsKey := fs.String("tls-key", "", "PEM key of -tls-cert")
+	auditMode := fs.String("audit", "durable", "audit trail of the keyhaven server: durable or memory")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -68,6 +70,7 @@ func runChild(args []string) error {
 			RootSecretID:  benchSecretID,
 			RootSecretKey: benchSecretKey,
 			Logger:        discard,
+			Audit:         audit.Options{Mode: audit.Mode(*auditMode)},
 		})
 		if err != nil {
 			return err

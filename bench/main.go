@@ -44,6 +44,7 @@ type config struct {
 	json       bool
 	cpuprofile string
 	primDur    time.Duration
+	auditConc  int
 }
 
 // symmetricOps are the symmetric keyhaven operations the bench can drive.
@@ -102,6 +103,7 @@ func parseFlags() (config, error) {
 	flag.BoolVar(&cfg.json, "json", false, "print the results as JSON")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write the server's CPU profile of each measured operation to `PREFIX`.<op>.pprof")
 	flag.DurationVar(&cfg.primDur, "primitive-d", time.Second, "time each asymmetric operation's bare primitive in-process for this long (0: skip)")
+	flag.IntVar(&cfg.auditConc, "audit-c", 64, "after the other operations, run Encrypt at this concurrency with the durable audit trail and again with it in memory only, and report the ratio (0: skip)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -197,7 +199,43 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 		return nil
 	})
-	return rep, err
+	if err != nil || cfg.auditConc == 0 {
+		return rep, err
+	}
+	return rep, measureAudit(ctx, cfg, rep, roots, tlsFlags, dir, ticks)
+}
+
+// measureAudit runs Encrypt at cfg.auditConc clients against a server with
+// the durable audit trail and one with the trail in memory only, on fresh
+// data dirs, and records the ratio of their rates.
+func measureAudit(ctx context.Context, cfg config, rep *report, roots *x509.CertPool, tlsFlags []string, dir string, ticks int64) error {
+	c := cfg
+	c.conc = cfg.auditConc
+	rates := map[string]float64{}
+	for _, mode := range []string{"durable", "memory"} {
+		flags := append(slices.Clone(tlsFlags), "-data-dir="+filepath.Join(dir, "audit-"+mode), "-audit="+mode)
+		err := withServer(kindKeyhaven, c, roots, flags, func(ch *child, t *target) error {
+			ops, err := prepare(t, []string{"Encrypt"})
+			if err != nil {
+				return fmt.Errorf("setup: %w", err)
+			}
+			op := *ops["Encrypt"]
+			op.name = "Encrypt audit=" + mode
+			r, err := measure(ctx, c, ch, t, &op, ticks, "Encrypt-audit-"+mode)
+			if r != nil {
+				rep.add(r)
+				rates[mode] = r.ReqPerSec
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if rates["memory"] > 0 {
+		rep.AuditRatio = rates["durable"] / rates["memory"]
+	}
+	return nil
 }
 
 // withServer runs a child of kind on a free loopback port for the length of
