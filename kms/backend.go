@@ -18,6 +18,12 @@ type Backend interface {
 	Open(ctx context.Context, keyID string, version uint32, spec KeySpec, stored []byte) (Material, error)
 }
 
+// Importer is a Backend that takes symmetric material made elsewhere (bring
+// your own key) and returns what the Store keeps, as Generate does.
+type Importer interface {
+	Import(ctx context.Context, keyID string, version uint32, spec KeySpec, material []byte) ([]byte, error)
+}
+
 // KeyDestroyer is a Backend whose material lives outside the store (an HSM):
 // scheduled deletion calls DestroyKey for each version so that no copy
 // remains. DestroyKey returns nil for material already gone.

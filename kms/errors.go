@@ -55,6 +55,14 @@ var (
 	ErrUnsupportedKeySpec = errors.New("key spec not supported by this backend")
 	// ErrHSMUnavailable: HSM protection was asked of a server without an HSM.
 	ErrHSMUnavailable = errors.New("no HSM is configured on this server")
+	// ErrTokenExpired: import parameters expired, were used, or never existed.
+	ErrTokenExpired = errors.New("import token expired or used")
+	// ErrDecryptMaterial: wrapped material does not unwrap.
+	ErrDecryptMaterial = errors.New("wrapped key material does not decrypt")
+	// ErrMaterialNotMatch: other material than the key was bound to.
+	ErrMaterialNotMatch = errors.New("key material does not match the key's first import")
+	// ErrNotExternal: the key does not take imported material.
+	ErrNotExternal = errors.New("key is not an EXTERNAL key")
 	// ErrInvalidPendingWindow: a deletion window outside 7 to 30 days.
 	ErrInvalidPendingWindow = errors.New("pending window must be 7 to 30 days")
 	// ErrNotUserCreated: a service key cannot be changed this way.
@@ -93,7 +101,7 @@ var Errors = []error{
 	ErrKeyDisabled, ErrKeyArchived, ErrKeyPendingDelete, ErrInvalidKeyState,
 	ErrKeyDeleted, ErrNotPendingDelete, ErrShouldBeDisabled, ErrExternalCannotRotate,
 	ErrRotationNotSupported, ErrInvalidPendingWindow, ErrUnsupportedAlgorithm, ErrUnsupportedKeySpec,
-	ErrHSMUnavailable,
+	ErrHSMUnavailable, ErrTokenExpired, ErrDecryptMaterial, ErrMaterialNotMatch, ErrNotExternal,
 	ErrNotUserCreated, ErrAccessKeyNotFound, ErrAccessKeyInactive,
 	ErrUserNotFound, ErrUserExists, ErrInvalidUserName, ErrPolicyNotFound, ErrPolicyExists,
 	ErrInvalidPolicy, ErrAccessKeyLimit, ErrUserHasKeys, ErrUnauthorized,

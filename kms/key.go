@@ -100,6 +100,11 @@ type Key struct {
 	// DeletionDate is when a PendingDelete key's material is destroyed, and
 	// for a Deleted tombstone when it was.
 	DeletionDate time.Time
+	// ValidTo is when imported (EXTERNAL) material expires; zero for never.
+	ValidTo time.Time
+	// Fingerprint is a keyed hash of the first material imported into an
+	// EXTERNAL key; it binds the key to that material forever.
+	Fingerprint []byte
 }
 
 // UserCreated reports whether a user (not an integrated service) made the key.

@@ -44,9 +44,16 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 		return nil, err
 	}
 	switch in.Origin {
-	case "", OriginKMS:
+	case "":
+		in.Origin = OriginKMS
+	case OriginKMS:
 	case OriginExternal:
-		return nil, fmt.Errorf("%w: importing key material (EXTERNAL) is not available yet", ErrInvalidType)
+		if in.Usage != UsageEncryptDecrypt || in.Spec != "" && !in.Spec.Symmetric() {
+			return nil, fmt.Errorf("%w: only symmetric ENCRYPT_DECRYPT keys take imported material", ErrInvalidKeyUsage)
+		}
+		if in.ProtectionLevel == ProtectionHSM {
+			return nil, fmt.Errorf("%w: imported material is SOFTWARE-protected only", ErrUnsupportedKeySpec)
+		}
 	default:
 		return nil, fmt.Errorf("%w: origin %q", ErrInvalidType, in.Origin)
 	}
@@ -88,13 +95,20 @@ func (s *Service) CreateKey(ctx context.Context, in CreateKeyInput) (*Key, error
 		Usage:           in.Usage,
 		Spec:            spec,
 		State:           StateEnabled,
-		Origin:          OriginKMS,
+		Origin:          in.Origin,
 		ProtectionLevel: in.ProtectionLevel,
 		Creator:         creator,
 		Service:         in.Service,
 		CreateTime:      now,
 		Tags:            slices.Clone(in.Tags),
 		CurrentVersion:  1,
+	}
+	if in.Origin == OriginExternal { // no material until the user imports it
+		k.State, k.CurrentVersion = StatePendingImport, 0
+		if err := s.store.Update(ctx, func(tx Tx) error { return tx.PutKey(k) }); err != nil {
+			return nil, err
+		}
+		return k, nil
 	}
 	material, err := backend.Generate(ctx, id, 1, k.Spec)
 	if err != nil {

@@ -14,6 +14,7 @@ type JobReport struct {
 	Ran     bool
 	Rotated []string // keys that got a new version
 	Deleted []string // keys whose material was destroyed
+	Expired []string // EXTERNAL keys whose imported material expired
 }
 
 const schedulerLease = "lease/scheduler"
@@ -55,14 +56,21 @@ func (s *Service) RunScheduledJobs(ctx context.Context, holder string, ttl time.
 		return report, err
 	}
 
-	var rotations, deletions []*Key
+	var rotations, deletions, expiries []*Key
+	var tokens []string
 	err = s.store.View(ctx, func(tx Tx) error {
+		var err error
+		if tokens, err = tx.SettingNames(importPrefix); err != nil {
+			return err
+		}
 		return tx.EachKey(func(k *Key) error {
 			switch {
 			case rotationDue(k, now):
 				rotations = append(rotations, k)
 			case deletionDue(k, now):
 				deletions = append(deletions, k)
+			case materialExpired(k, now):
+				expiries = append(expiries, k)
 			}
 			return nil
 		})
@@ -71,6 +79,23 @@ func (s *Service) RunScheduledJobs(ctx context.Context, holder string, ttl time.
 		return report, err
 	}
 	var errs []error
+	for _, k := range expiries {
+		err := s.dropMaterial(ctx, k.ID, func(k *Key) error {
+			if !materialExpired(k, now) {
+				return errNotDue
+			}
+			return nil
+		})
+		switch {
+		case err == nil:
+			report.Expired = append(report.Expired, k.ID)
+		case !errors.Is(err, errNotDue):
+			errs = append(errs, fmt.Errorf("expire material of key %s: %w", k.ID, err))
+		}
+	}
+	if err := s.sweepTokens(ctx, tokens, now); err != nil {
+		errs = append(errs, err)
+	}
 	for _, k := range rotations {
 		_, err := s.rotate(ctx, k, func(k *Key) error {
 			if !rotationDue(k, now) {
@@ -185,4 +210,30 @@ func (s *Service) destroyOutside(ctx context.Context, id string) error {
 		}
 	}
 	return nil
+}
+
+// sweepTokens destroys import tokens (and their sealed wrapping keys) whose
+// time has passed.
+func (s *Service) sweepTokens(ctx context.Context, names []string, now time.Time) error {
+	if len(names) == 0 {
+		return nil
+	}
+	return s.store.Update(ctx, func(tx Tx) error {
+		for _, name := range names {
+			raw, err := tx.Setting(name)
+			if errors.Is(err, ErrSettingNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			var t importToken
+			if json.Unmarshal(raw, &t) != nil || !now.Before(t.Expires) {
+				if err := tx.DeleteSetting(name); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
 }

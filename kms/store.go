@@ -80,6 +80,11 @@ type Tx interface {
 	Setting(name string) ([]byte, error)
 	// PutSetting stores a named server-wide value (bootstrap state and the like).
 	PutSetting(name string, value []byte) error
+	// DeleteSetting removes a setting; removing an absent one is not an error.
+	DeleteSetting(name string) error
+	// SettingNames returns the names of the settings that start with prefix,
+	// in byte order.
+	SettingNames(prefix string) ([]string, error)
 }
 
 // ErrSettingNotFound is returned by Tx.Setting for a setting never put.

@@ -122,11 +122,16 @@ func New(cfg Config) *Handler {
 		"AsymmetricSm2Decrypt":  h.asymmetricSm2Decrypt,
 		"SignByAsymmetricKey":   h.signByAsymmetricKey,
 		"VerifyByAsymmetricKey": h.verifyByAsymmetricKey,
+
+		"GetParametersForImport":    h.getParametersForImport,
+		"ImportKeyMaterial":         h.importKeyMaterial,
+		"DeleteImportedKeyMaterial": h.deleteImportedKeyMaterial,
 	}
 	h.services = map[string]*service{
 		Version: {name: "kms", actions: kmsActions, mutating: set("CreateKey", "UpdateAlias", "UpdateKeyDescription",
 			"EnableKey", "DisableKey", "EnableKeys", "DisableKeys", "EnableKeyRotation", "DisableKeyRotation", "RotateKey",
-			"ArchiveKey", "CancelKeyArchive", "ScheduleKeyDeletion", "CancelKeyDeletion")},
+			"ArchiveKey", "CancelKeyArchive", "ScheduleKeyDeletion", "CancelKeyDeletion",
+			"GetParametersForImport", "ImportKeyMaterial", "DeleteImportedKeyMaterial")},
 		CAMVersion: {name: "cam", actions: h.camActions(), mutating: set("AddUser", "DeleteUser", "CreateAccessKey",
 			"UpdateAccessKey", "DeleteAccessKey", "CreatePolicy", "DeletePolicy", "AttachUserPolicy", "DetachUserPolicy")},
 		AuditVersion: {name: "cloudaudit", actions: h.auditActions()},

@@ -72,6 +72,7 @@ func metadata(k *kms.Key) keyMetadata {
 		KeyRotationEnabled: k.RotationEnabled,
 		NextRotateTime:     unix(k.NextRotateTime),
 		DeletionDate:       unix(k.DeletionDate),
+		ValidTo:            unix(k.ValidTo),
 		RotateDays:         int64(k.RotateDays),
 		LastRotateTime:     unix(k.LastRotateTime),
 		ProtectionLevel:    string(k.ProtectionLevel),

@@ -123,6 +123,20 @@ func (b *Backend) Generate(_ context.Context, keyID string, version uint32, spec
 	return b.seal(raw, materialAD(keyID, version, spec))
 }
 
+// Import seals symmetric material made elsewhere (bring your own key) as
+// Generate seals its own. It returns an error wrapping
+// kms.ErrInvalidParameter if the spec is not symmetric or the material's
+// length is not the spec's (32 bytes for AES-256, 16 for SM4).
+func (b *Backend) Import(_ context.Context, keyID string, version uint32, spec kms.KeySpec, material []byte) ([]byte, error) {
+	if !spec.Symmetric() {
+		return nil, fmt.Errorf("software: import: %w: only symmetric material can be imported, not %s", kms.ErrInvalidParameter, spec)
+	}
+	if len(material) != symmetricSize(spec) {
+		return nil, fmt.Errorf("software: import: %w: %s material has %d bytes, not %d", kms.ErrInvalidParameter, spec, symmetricSize(spec), len(material))
+	}
+	return b.seal(material, materialAD(keyID, version, spec))
+}
+
 // Open unseals material that Generate returned for the same key id, version
 // and spec. It returns a kms.SymmetricMaterial for the symmetric specs and a
 // kms.PrivateMaterial for the asymmetric ones. It returns an error if the

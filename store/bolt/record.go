@@ -31,6 +31,8 @@ type keyRecord struct {
 	NextRotateTime  time.Time   `json:"next_rotate_time"`
 	LastRotateTime  time.Time   `json:"last_rotate_time"`
 	DeletionDate    time.Time   `json:"deletion_date"`
+	ValidTo         time.Time   `json:"valid_to"`
+	Fingerprint     []byte      `json:"fingerprint,omitempty"`
 }
 
 type tagRecord struct {
@@ -58,6 +60,8 @@ func newKeyRecord(k *kms.Key) keyRecord {
 		NextRotateTime:  k.NextRotateTime.UTC(),
 		LastRotateTime:  k.LastRotateTime.UTC(),
 		DeletionDate:    k.DeletionDate.UTC(),
+		ValidTo:         k.ValidTo.UTC(),
+		Fingerprint:     k.Fingerprint,
 	}
 	if len(k.Tags) > 0 {
 		r.Tags = make([]tagRecord, len(k.Tags))
@@ -88,6 +92,8 @@ func (r *keyRecord) key() *kms.Key {
 		NextRotateTime:  r.NextRotateTime,
 		LastRotateTime:  r.LastRotateTime,
 		DeletionDate:    r.DeletionDate,
+		ValidTo:         r.ValidTo,
+		Fingerprint:     r.Fingerprint,
 	}
 	if len(r.Tags) > 0 {
 		k.Tags = make([]kms.Tag, len(r.Tags))

@@ -301,6 +301,28 @@ func (t *tx) PutSetting(name string, value []byte) error {
 	return nil
 }
 
+// DeleteSetting removes a setting; an absent one is not an error.
+func (t *tx) DeleteSetting(name string) error {
+	if err := t.writable(fmt.Sprintf("delete setting %q", name)); err != nil {
+		return err
+	}
+	if name == "" {
+		return nil
+	}
+	return t.btx.Bucket(bucketSettings).Delete([]byte(name))
+}
+
+// SettingNames returns the names of the settings that start with prefix, in
+// byte order.
+func (t *tx) SettingNames(prefix string) ([]string, error) {
+	names := []string{}
+	c := t.btx.Bucket(bucketSettings).Cursor()
+	for k, _ := c.Seek([]byte(prefix)); k != nil && bytes.HasPrefix(k, []byte(prefix)); k, _ = c.Next() {
+		names = append(names, string(k))
+	}
+	return names, nil
+}
+
 // writable returns an error wrapping bbolt.ErrTxNotWritable inside View.
 func (t *tx) writable(op string) error {
 	if !t.btx.Writable() {

@@ -253,6 +253,42 @@ func settingTests() []test {
 		{"NotFound", testSettingNotFound},
 		{"PutAndReplace", testSettingPutAndReplace},
 		{"ReturnsCopies", testSettingReturnsCopies},
+		{"DeleteAndList", testSettingDeleteAndList},
+	}
+}
+
+// testSettingDeleteAndList checks DeleteSetting and SettingNames by prefix.
+func testSettingDeleteAndList(t *testing.T, s kms.Store) {
+	update(t, s, func(tx kms.Tx) error {
+		for _, name := range []string{"import/b", "import/a", "importer", "other"} {
+			if err := tx.PutSetting(name, []byte(name)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	names := func() []string {
+		var n []string
+		view(t, s, func(tx kms.Tx) error {
+			var err error
+			n, err = tx.SettingNames("import/")
+			return err
+		})
+		return n
+	}
+	if got := fmt.Sprint(names()); got != "[import/a import/b]" {
+		t.Errorf("SettingNames(import/) = %s, want [import/a import/b]", got)
+	}
+	update(t, s, func(tx kms.Tx) error { return tx.DeleteSetting("import/a") })
+	update(t, s, func(tx kms.Tx) error { return tx.DeleteSetting("import/a") }) // absent: fine
+	if got := fmt.Sprint(names()); got != "[import/b]" {
+		t.Errorf("SettingNames after delete = %s, want [import/b]", got)
+	}
+	if _, err := setting(t, s, "import/a"); !errors.Is(err, kms.ErrSettingNotFound) {
+		t.Errorf("Setting(deleted) = %v, want ErrSettingNotFound", err)
+	}
+	if err := s.View(context.Background(), func(tx kms.Tx) error { return tx.DeleteSetting("other") }); err == nil {
+		t.Error("DeleteSetting inside View succeeded")
 	}
 }
 

@@ -121,6 +121,8 @@ func newKey(n int, account, alias string, created time.Time) *kms.Key {
 		NextRotateTime:  created.Add(90 * 24 * time.Hour),
 		LastRotateTime:  created.Add(time.Hour),
 		DeletionDate:    created.Add(30 * 24 * time.Hour),
+		ValidTo:         created.Add(60 * 24 * time.Hour),
+		Fingerprint:     []byte{1, 2, 3},
 	}
 }
 
@@ -268,6 +270,7 @@ func diffKey(got, want *kms.Key) string {
 		{"NextRotateTime", &g.NextRotateTime, &w.NextRotateTime},
 		{"LastRotateTime", &g.LastRotateTime, &w.LastRotateTime},
 		{"DeletionDate", &g.DeletionDate, &w.DeletionDate},
+		{"ValidTo", &g.ValidTo, &w.ValidTo},
 	} {
 		if !f.got.Equal(*f.wnt) {
 			return fmt.Sprintf("%s = %v, want %v", f.name, *f.got, *f.wnt)
