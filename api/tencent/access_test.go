@@ -213,10 +213,13 @@ func TestEveryActionIsAuthorized(t *testing.T) {
 		"GetKeyRotationStatus": `{"KeyId":"KEY"}`, "RotateKey": `{"KeyId":"KEY"}`, "ArchiveKey": `{"KeyId":"KEY"}`,
 		"CancelKeyArchive": `{"KeyId":"KEY"}`, "ScheduleKeyDeletion": `{"KeyId":"KEY","PendingWindowInDays":7}`,
 		"CancelKeyDeletion": `{"KeyId":"KEY"}`, "GetPublicKey": `{"KeyId":"SIGNKEY"}`,
-		"AsymmetricRsaDecrypt":  `{"KeyId":"SIGNKEY","Ciphertext":"` + b64 + `","Algorithm":"RSAES_OAEP_SHA_256"}`,
-		"AsymmetricSm2Decrypt":  `{"KeyId":"SIGNKEY","Ciphertext":"` + b64 + `"}`,
-		"SignByAsymmetricKey":   `{"KeyId":"SIGNKEY","Algorithm":"ECC_P256_R1","Message":"` + b64 + `"}`,
-		"VerifyByAsymmetricKey": `{"KeyId":"SIGNKEY","Algorithm":"ECC_P256_R1","Message":"` + b64 + `","SignatureValue":"` + b64 + `"}`,
+		"AsymmetricRsaDecrypt":      `{"KeyId":"SIGNKEY","Ciphertext":"` + b64 + `","Algorithm":"RSAES_OAEP_SHA_256"}`,
+		"AsymmetricSm2Decrypt":      `{"KeyId":"SIGNKEY","Ciphertext":"` + b64 + `"}`,
+		"SignByAsymmetricKey":       `{"KeyId":"SIGNKEY","Algorithm":"ECC_P256_R1","Message":"` + b64 + `"}`,
+		"VerifyByAsymmetricKey":     `{"KeyId":"SIGNKEY","Algorithm":"ECC_P256_R1","Message":"` + b64 + `","SignatureValue":"` + b64 + `"}`,
+		"GetParametersForImport":    `{"KeyId":"KEY","WrappingAlgorithm":"RSAES_OAEP_SHA_256","WrappingKeySpec":"RSA_2048"}`,
+		"ImportKeyMaterial":         `{"KeyId":"KEY","ImportToken":"t","EncryptedKeyMaterial":"` + b64 + `"}`,
+		"DeleteImportedKeyMaterial": `{"KeyId":"KEY"}`,
 	}
 	for action, body := range bodies {
 		body = strings.NewReplacer("SIGNKEY", signKey, "KEY", keyID, "BLOB", blob).Replace(body)
