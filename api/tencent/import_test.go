@@ -189,4 +189,15 @@ func TestImportRefusals(t *testing.T) {
 	if _, _, err := decrypt(c, blob, ""); code(t, err) != "ResourceUnavailable.CmkStateNotSupport" {
 		t.Errorf("Decrypt after expiry: %v, want ResourceUnavailable.CmkStateNotSupport", err)
 	}
+	// Re-importing the same material brings the old ciphertexts back.
+	p, _ = getParams(t, c, keyID, "RSAES_OAEP_SHA_256")
+	if err := importMaterial(c, keyID, p.token, wrapOAEP(t, p.pub, material), 0); err != nil {
+		t.Fatalf("re-import after expiry: %v", err)
+	}
+	if pt, _, err := decrypt(c, blob, ""); err != nil || string(pt) != "imported" {
+		t.Errorf("Decrypt after re-import following expiry = %q, %v", pt, err)
+	}
+	if md := describe(t, c, keyID); *md.ValidTo != 0 {
+		t.Errorf("ValidTo after an import without expiry = %d, want 0", *md.ValidTo)
+	}
 }
