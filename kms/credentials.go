@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/big"
 	"sync"
+	"time"
 )
 
 // RootCredentials are the root account and its first access key, made at the
@@ -101,7 +102,7 @@ func (s *Service) Bootstrap(ctx context.Context, secretID string, secretKey []by
 // memory so that the hot path does not read the store; the returned Secret
 // must not be modified.
 func (s *Service) Credential(ctx context.Context, secretID string) (Credential, error) {
-	if c, ok := s.secrets.get(secretID); ok {
+	if c, ok := s.secrets.get(secretID, s.clock.Now(), s.cacheTTL); ok {
 		return c, nil
 	}
 	var ak *AccessKey
@@ -121,39 +122,48 @@ func (s *Service) Credential(ctx context.Context, secretID string) (Credential, 
 		return Credential{}, fmt.Errorf("kms: unseal access key %s: %w", secretID, err)
 	}
 	c := Credential{SecretID: secretID, Account: ak.Account, User: ak.User, Secret: secret}
-	s.secrets.put(c)
+	s.secrets.put(c, s.clock.Now())
 	return c, nil
 }
 
-// secretCache keeps resolved access keys. Access keys are few, so it is not
-// bounded; changes to an access key must drop it.
+// secretCache keeps resolved access keys for the cache TTL, so that a key
+// disabled through another server stops working here within it; changes
+// made through this server clear it at once. Access keys are few, so it is
+// not bounded.
 type secretCache struct {
 	mu sync.RWMutex
-	m  map[string]Credential
+	m  map[string]cachedCredential
 }
 
-func newSecretCache() *secretCache { return &secretCache{m: make(map[string]Credential)} }
+type cachedCredential struct {
+	Credential
+	loaded time.Time
+}
 
-func (c *secretCache) get(id string) (Credential, bool) {
+func newSecretCache() *secretCache { return &secretCache{m: make(map[string]cachedCredential)} }
+
+func (c *secretCache) get(id string, now time.Time, ttl time.Duration) (Credential, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	cred, ok := c.m[id]
-	return cred, ok
+	if !ok || now.Sub(cred.loaded) >= ttl {
+		return Credential{}, false
+	}
+	return cred.Credential, true
 }
 
-func (c *secretCache) put(cred Credential) {
+func (c *secretCache) put(cred Credential, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[cred.SecretID] = cred
+	c.m[cred.SecretID] = cachedCredential{cred, now}
 }
 
+// clear drops every entry. It does not wipe the secrets: a request being
+// verified may still hold one; the garbage collector takes them.
 func (c *secretCache) clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for id, cred := range c.m {
-		cred.Secret.Wipe()
-		delete(c.m, id)
-	}
+	clear(c.m)
 }
 
 const tokenAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
