@@ -87,8 +87,10 @@ type asymKey struct {
 // operations need, and their requests: a 32-byte RAW message to sign, a
 // signature of it (made by the server, checked here) to verify, and a
 // 32-byte plaintext encrypted here with the public key to decrypt. It checks
-// each request once end to end.
-func prepareAsymmetric(t *target, names []string) (map[string]*operation, error) {
+// each request once end to end. With a protection level (see prepare) the
+// keys are made at that level, the operations' names end in its suffix and
+// they have no primitive to compare with.
+func prepareAsymmetric(t *target, names []string, level string) (map[string]*operation, error) {
 	msg := make([]byte, 32)
 	rand.Read(msg)
 	msgB64 := base64.StdEncoding.EncodeToString(msg)
@@ -102,7 +104,7 @@ func prepareAsymmetric(t *target, names []string) (map[string]*operation, error)
 		k := keys[spec.usage]
 		if k == nil {
 			var err error
-			if k, err = createAsymKey(t, spec.usage, len(keys)); err != nil {
+			if k, err = createAsymKey(t, spec.usage, len(keys), level); err != nil {
 				return nil, err
 			}
 			keys[spec.usage] = k
@@ -150,9 +152,13 @@ func prepareAsymmetric(t *target, names []string) (map[string]*operation, error)
 		if err != nil {
 			return nil, err
 		}
-		op := &operation{name: spec.name, action: spec.action, body: body, want: []byte(spec.want), primitive: spec.primitiveKey()}
+		op := &operation{name: spec.name + levelSuffix(level), action: spec.action, body: body, want: []byte(spec.want)}
+		if level == "" {
+			// The local primitive is the ceiling of the software path only.
+			op.primitive = spec.primitiveKey()
+		}
 		if err := t.check(op); err != nil {
-			return nil, fmt.Errorf("setup of %s: %w", spec.name, err)
+			return nil, fmt.Errorf("setup of %s: %w", op.name, err)
 		}
 		ops[spec.name] = op
 	}
@@ -165,19 +171,16 @@ func (t *target) check(op *operation) error {
 	return t.send(newSigner(), op, &buf, time.Now())
 }
 
-// createAsymKey creates a key of usage and fetches its public key.
-func createAsymKey(t *target, usage string, n int) (*asymKey, error) {
-	resp, err := t.call("CreateKey", map[string]any{
+// createAsymKey creates a key of usage (at protection level, if not empty)
+// and fetches its public key.
+func createAsymKey(t *target, usage string, n int, level string) (*asymKey, error) {
+	id, err := createKey(t, map[string]any{
 		"Alias": fmt.Sprintf("bench-asym-%d", n), "Description": "keyhaven bench", "KeyUsage": usage,
-	})
+	}, level)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s key: %w", usage, err)
 	}
-	id, err := stringField(resp, "KeyId")
-	if err != nil {
-		return nil, fmt.Errorf("CreateKey %s: %w", usage, err)
-	}
-	resp, err = t.call("GetPublicKey", map[string]any{"KeyId": id})
+	resp, err := t.call("GetPublicKey", map[string]any{"KeyId": id})
 	if err != nil {
 		return nil, err
 	}

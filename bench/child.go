@@ -49,6 +49,11 @@ func runChild(args []string) error {
 	tlsCert := fs.String("tls-cert", "", "PEM certificate; with -tls-key, serve HTTPS")
 	tlsKey := fs.String("tls-key", "", "PEM key of -tls-cert")
 	auditMode := fs.String("audit", "durable", "audit trail of the keyhaven server: durable or memory")
+	var hsm server.HSMConfig
+	fs.StringVar(&hsm.Module, "hsm-module", "", "PKCS #11 library of the keyhaven server's HSM (none if empty)")
+	fs.StringVar(&hsm.TokenLabel, "hsm-token-label", "", "label of the HSM token")
+	fs.StringVar(&hsm.PINFile, "hsm-pin-file", "", "file holding the token's user PIN")
+	fs.IntVar(&hsm.Sessions, "hsm-sessions", 0, "PKCS #11 session pool size (0: the server's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -71,6 +76,7 @@ func runChild(args []string) error {
 			RootSecretKey: benchSecretKey,
 			Logger:        discard,
 			Audit:         audit.Options{Mode: audit.Mode(*auditMode)},
+			HSM:           hsm,
 		})
 		if err != nil {
 			return err

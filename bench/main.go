@@ -10,10 +10,13 @@
 // of DESIGN.md's performance bar — is read from /proc apart from the load
 // generator's. It needs Linux, and only ever listens on and dials 127.0.0.1.
 //
-//	go run ./bench -d 5s -c 16 [-tls] [-json] [-cpuprofile /tmp/kh]
+//	go run ./bench -d 5s -c 16 [-tls] [-json] [-cpuprofile /tmp/kh] [-hsm]
 //
-// It imports the server and auth packages, gmsm (SM2) and the standard
-// library.
+// With -hsm it also measures the same operations on HSM-protected keys in a
+// SoftHSM2 token it makes in its temporary directory.
+//
+// It imports the server and auth packages, backend/pkcs11 (for its default
+// session count), gmsm (SM2) and the standard library.
 package main
 
 import (
@@ -45,6 +48,11 @@ type config struct {
 	cpuprofile string
 	primDur    time.Duration
 	auditConc  int
+	// hsm also measures the operations of ops that have an HSM variant on
+	// HSM-protected keys in a SoftHSM2 token (hsm.go).
+	hsm         bool
+	hsmModule   string
+	hsmSessions int
 }
 
 // symmetricOps are the symmetric keyhaven operations the bench can drive.
@@ -104,6 +112,9 @@ func parseFlags() (config, error) {
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write the server's CPU profile of each measured operation to `PREFIX`.<op>.pprof")
 	flag.DurationVar(&cfg.primDur, "primitive-d", time.Second, "time each asymmetric operation's bare primitive in-process for this long (0: skip)")
 	flag.IntVar(&cfg.auditConc, "audit-c", 64, "after the other operations, run Encrypt at this concurrency with the durable audit trail and again with it in memory only, and report the ratio (0: skip)")
+	flag.BoolVar(&cfg.hsm, "hsm", false, "after the software operations, measure those an HSM supports (all but SM2's) again on HSM-protected keys in a SoftHSM2 token made for the run; skipped with a message if SoftHSM2 is not installed")
+	flag.StringVar(&cfg.hsmModule, "hsm-module", defaultHSMModule, "with -hsm, the SoftHSM2 PKCS #11 library")
+	flag.IntVar(&cfg.hsmSessions, "hsm-sessions", 0, "with -hsm, the server's PKCS #11 session pool size (0: the server's default)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments %q", flag.Args())
@@ -113,6 +124,9 @@ func parseFlags() (config, error) {
 	}
 	if cfg.dur <= 0 && cfg.requests <= 0 {
 		return cfg, errors.New("-d must be positive (or give -n)")
+	}
+	if cfg.hsmSessions < 0 {
+		return cfg, errors.New("-hsm-sessions must not be negative")
 	}
 	for _, op := range strings.Split(*ops, ",") {
 		op = strings.TrimSpace(op)
@@ -149,6 +163,13 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	rep := newReport(cfg)
 	ticks := clockTicks()
 
+	var tok *softToken
+	if cfg.hsm {
+		if tok, err = setupHSM(cfg, rep, dir); err != nil {
+			return nil, err
+		}
+	}
+
 	// The primitives' ceilings, measured first while the box is quiet.
 	var prims map[string]*primitive
 	if cfg.primDur > 0 {
@@ -164,7 +185,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		body:   []byte(`{"KeyId":"00000000-0000-4000-8000-000000000000","Plaintext":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}`),
 		want:   []byte(`"RequestId"`),
 	}
-	err = withServer(kindNoop, cfg, roots, tlsFlags, func(ch *child, t *target) error {
+	err = withServer(kindNoop, cfg, roots, tlsFlags, nil, func(ch *child, t *target) error {
 		r, err := measure(ctx, cfg, ch, t, noopOp, ticks, "noop")
 		if r != nil {
 			rep.add(r)
@@ -179,8 +200,8 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return rep, nil
 	}
 	flags := append(tlsFlags, "-data-dir="+filepath.Join(dir, "data"))
-	err = withServer(kindKeyhaven, cfg, roots, flags, func(ch *child, t *target) error {
-		ops, err := prepare(t, cfg.ops)
+	err = withServer(kindKeyhaven, cfg, roots, flags, nil, func(ch *child, t *target) error {
+		ops, err := prepare(t, cfg.ops, "")
 		if err != nil {
 			return fmt.Errorf("setup: %w", err)
 		}
@@ -199,8 +220,16 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		}
 		return nil
 	})
-	if err != nil || cfg.auditConc == 0 {
+	if err != nil {
 		return rep, err
+	}
+	if tok != nil {
+		if err := measureHSM(ctx, cfg, rep, roots, tlsFlags, dir, ticks, tok, rep.Env.HSM.Sessions); err != nil {
+			return rep, err
+		}
+	}
+	if cfg.auditConc == 0 {
+		return rep, nil
 	}
 	return rep, measureAudit(ctx, cfg, rep, roots, tlsFlags, dir, ticks)
 }
@@ -214,8 +243,8 @@ func measureAudit(ctx context.Context, cfg config, rep *report, roots *x509.Cert
 	rates := map[string]float64{}
 	for _, mode := range []string{"durable", "memory"} {
 		flags := append(slices.Clone(tlsFlags), "-data-dir="+filepath.Join(dir, "audit-"+mode), "-audit="+mode)
-		err := withServer(kindKeyhaven, c, roots, flags, func(ch *child, t *target) error {
-			ops, err := prepare(t, []string{"Encrypt"})
+		err := withServer(kindKeyhaven, c, roots, flags, nil, func(ch *child, t *target) error {
+			ops, err := prepare(t, []string{"Encrypt"}, "")
 			if err != nil {
 				return fmt.Errorf("setup: %w", err)
 			}
@@ -238,16 +267,16 @@ func measureAudit(ctx context.Context, cfg config, rep *report, roots *x509.Cert
 	return nil
 }
 
-// withServer runs a child of kind on a free loopback port for the length of
-// f.
-func withServer(kind string, cfg config, roots *x509.CertPool, flags []string, f func(*child, *target) error) error {
+// withServer runs a child of kind on a free loopback port, with the extra
+// flags and environment variables, for the length of f.
+func withServer(kind string, cfg config, roots *x509.CertPool, flags, env []string, f func(*child, *target) error) error {
 	addr, err := freeAddr()
 	if err != nil {
 		return err
 	}
 	t := newTarget(addr, cfg.conc, roots)
 	defer t.close()
-	ch, err := startChild(kind, addr, t, flags...)
+	ch, err := startChild(kind, addr, t, env, flags...)
 	if err != nil {
 		return err
 	}
@@ -314,6 +343,8 @@ type environment struct {
 	Duration    string `json:"duration,omitempty"`
 	Requests    int64  `json:"requests_per_op,omitempty"`
 	Warmup      string `json:"warmup"`
+	// HSM is set with -hsm.
+	HSM *hsmInfo `json:"hsm,omitempty"`
 }
 
 func newReport(cfg config) *report {

@@ -25,9 +25,10 @@ type child struct {
 	err    error // of cmd.Wait, once exited is closed
 }
 
-// startChild starts a child serving kind at addr with the extra flags and
-// waits until it answers GET /healthz through t.
-func startChild(kind, addr string, t *target, extra ...string) (*child, error) {
+// startChild starts a child serving kind at addr with the extra flags, and
+// env added to this process's environment, and waits until it answers
+// GET /healthz through t.
+func startChild(kind, addr string, t *target, env []string, extra ...string) (*child, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		exe = os.Args[0]
@@ -35,6 +36,9 @@ func startChild(kind, addr string, t *target, extra ...string) (*child, error) {
 	args := append([]string{childFlag, "-kind=" + kind, "-addr=" + addr}, extra...)
 	cmd := exec.Command(exe, args...)
 	cmd.Stderr = os.Stderr
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, err

@@ -106,8 +106,9 @@ func (rep *report) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "keyhaven bench: %s, %s, %d CPUs; %s keep-alive over loopback; %s per op after %s warm-up\n",
 		rep.Env.GoVersion, rep.Env.OS, rep.Env.NumCPU, proto, rep.durationText(), rep.Env.Warmup)
-	fmt.Fprintf(w, "%-16s %5s %8s %9s %9s %s %s %s %s %s %7s\n",
-		"op", "conc", "req/s", "p50", "p99", pad("server CPU/req", 15), pad("vs no-op", 20),
+	ow := rep.opWidth()
+	fmt.Fprintf(w, "%-*s %5s %8s %9s %9s %s %s %s %s %s %7s\n",
+		ow, "op", "conc", "req/s", "p50", "p99", pad("server CPU/req", 15), pad("vs no-op", 20),
 		pad("primitive CPU/op", 17), pad("server÷primitive", 22), pad("client CPU/req", 15), "errors")
 	for _, r := range rep.Results {
 		vs := "-"
@@ -128,13 +129,21 @@ func (rep *report) print(w io.Writer) {
 			}
 			share = fmt.Sprintf("%.2f× (%.0f%%) %s", r.ServerOverPrimitive, 100*r.PrimitiveShare, verdict)
 		}
-		fmt.Fprintf(w, "%-16s %5d %8.0f %s %s %s %s %s %s %s %7d\n",
-			r.Op, r.Concurrency, r.ReqPerSec, pad(latency(r.P50Micros), 9), pad(latency(r.P99Micros), 9),
+		fmt.Fprintf(w, "%-*s %5d %8.0f %s %s %s %s %s %s %s %7d\n",
+			ow, r.Op, r.Concurrency, r.ReqPerSec, pad(latency(r.P50Micros), 9), pad(latency(r.P99Micros), 9),
 			pad(fmt.Sprintf("%.1f µs", r.ServerCPUMicros), 15), pad(vs, 20), pad(prim, 17), pad(share, 22),
 			pad(fmt.Sprintf("%.1f µs", r.ClientCPUMicros), 15), r.Errors)
 	}
 	fmt.Fprintln(w, "server CPU/req: the server process's user+system CPU time (/proc) over the measured requests;")
 	fmt.Fprintln(w, "vs no-op: that figure over the ceiling's, and the difference; latencies are as the clients saw them.")
+	if h := rep.Env.HSM; h != nil {
+		if h.Skipped != "" {
+			fmt.Fprintf(w, "HSM: no %s rows: %s\n", hsmSuffix, h.Skipped)
+		} else {
+			fmt.Fprintf(w, "%s: the same operation on a key with ProtectionLevel HSM in SoftHSM2 token %q (%s, %d sessions);\n", hsmSuffix, h.Token, h.Module, h.Sessions)
+			fmt.Fprintln(w, "  SoftHSM2 runs inside the server process, so its crypto counts in server CPU/req; no primitive is timed for it.")
+		}
+	}
 	if rep.AuditRatio > 0 {
 		verdict := "ok"
 		if rep.AuditRatio < 0.7 {
@@ -168,6 +177,19 @@ func (rep *report) print(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// opWidth is the width of the op column: 16, or with -hsm wide enough for
+// every name.
+func (rep *report) opWidth() int {
+	w := 16
+	if rep.Env.HSM == nil {
+		return w
+	}
+	for _, r := range rep.Results {
+		w = max(w, utf8.RuneCountInString(r.Op))
+	}
+	return w
 }
 
 func (rep *report) durationText() string {

@@ -9,15 +9,17 @@ import (
 	"slices"
 )
 
-// prepare creates the keys and requests of the named operations.
-func prepare(t *target, names []string) (map[string]*operation, error) {
-	ops, err := prepareAsymmetric(t, names)
+// prepare creates the keys and requests of the named operations, keyed by
+// name. With level protectionHSM the keys are HSM-protected and each
+// operation's printed name ends in hsmSuffix.
+func prepare(t *target, names []string, level string) (map[string]*operation, error) {
+	ops, err := prepareAsymmetric(t, names, level)
 	if err != nil {
 		return nil, err
 	}
 	for _, name := range names {
 		if slices.Contains(symmetricOps, name) {
-			sym, err := prepareSymmetric(t)
+			sym, err := prepareSymmetric(t, level)
 			if err != nil {
 				return nil, err
 			}
@@ -32,20 +34,16 @@ func prepare(t *target, names []string) (map[string]*operation, error) {
 // operation: a 32-byte plaintext for Encrypt, a ciphertext of it for Decrypt
 // and an AES_256 data key for GenerateDataKey. It checks one of each end to
 // end.
-func prepareSymmetric(t *target) (map[string]*operation, error) {
-	resp, err := t.call("CreateKey", map[string]any{"Alias": "bench", "Description": "keyhaven bench"})
+func prepareSymmetric(t *target, level string) (map[string]*operation, error) {
+	keyID, err := createKey(t, map[string]any{"Alias": "bench", "Description": "keyhaven bench"}, level)
 	if err != nil {
 		return nil, err
-	}
-	keyID, err := stringField(resp, "KeyId")
-	if err != nil {
-		return nil, fmt.Errorf("CreateKey: %w", err)
 	}
 	pt := make([]byte, 32)
 	rand.Read(pt)
 	ptB64 := base64.StdEncoding.EncodeToString(pt)
 	encReq := map[string]any{"KeyId": keyID, "Plaintext": ptB64}
-	resp, err = t.call("Encrypt", encReq)
+	resp, err := t.call("Encrypt", encReq)
 	if err != nil {
 		return nil, err
 	}
@@ -84,7 +82,36 @@ func prepareSymmetric(t *target) (map[string]*operation, error) {
 		if err != nil {
 			return nil, err
 		}
-		ops[name] = &operation{name: name, action: name, body: body, want: []byte(r.want)}
+		ops[name] = &operation{name: name + levelSuffix(level), action: name, body: body, want: []byte(r.want)}
 	}
 	return ops, nil
+}
+
+// createKey sends CreateKey with req, at protection level if it is not
+// empty, and returns the new key's id. For a protection level it checks with
+// DescribeKey that the server made the key at that level.
+func createKey(t *target, req map[string]any, level string) (string, error) {
+	if level != "" {
+		req["ProtectionLevel"] = level
+	}
+	resp, err := t.call("CreateKey", req)
+	if err != nil {
+		return "", err
+	}
+	id, err := stringField(resp, "KeyId")
+	if err != nil {
+		return "", fmt.Errorf("CreateKey: %w", err)
+	}
+	if level == "" {
+		return id, nil
+	}
+	resp, err = t.call("DescribeKey", map[string]any{"KeyId": id})
+	if err != nil {
+		return "", err
+	}
+	md, _ := resp["KeyMetadata"].(map[string]any)
+	if got, _ := md["ProtectionLevel"].(string); got != level {
+		return "", fmt.Errorf("CreateKey with ProtectionLevel %s made a key whose ProtectionLevel is %q", level, got)
+	}
+	return id, nil
 }
