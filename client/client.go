@@ -18,8 +18,36 @@ import (
 	"github.com/keyhaven/keyhaven/auth"
 )
 
-// Version is the kms API version the client speaks.
-const Version = "2019-01-18"
+// API versions the client speaks; each names its service.
+const (
+	Version      = "2019-01-18" // kms
+	CAMVersion   = "2019-01-16" // cam: users, access keys, policies
+	AuditVersion = "2019-03-19" // cloudaudit: the audit trail
+)
+
+// service is an API of the endpoint, by its name in TC3 signatures.
+type service string
+
+// The services the client has methods for.
+const (
+	serviceKMS   service = "kms"
+	serviceCAM   service = "cam"
+	serviceAudit service = "cloudaudit"
+)
+
+// services are the services a Client signs for.
+func services() []service { return []service{serviceKMS, serviceCAM, serviceAudit} }
+
+// version is the service's API version, which the server routes by.
+func (s service) version() string {
+	switch s {
+	case serviceCAM:
+		return CAMVersion
+	case serviceAudit:
+		return AuditVersion
+	}
+	return Version
+}
 
 // DefaultRegion is the region a Keyhaven server serves unless told otherwise.
 const DefaultRegion = "local"
@@ -73,7 +101,7 @@ type Client struct {
 	endpoint string
 	region   string
 	http     *http.Client
-	signer   *auth.TC3Signer
+	signers  map[service]*auth.TC3Signer
 	retries  int
 	min, max time.Duration
 	now      func() time.Time
@@ -97,12 +125,15 @@ func New(cfg Config) (*Client, error) {
 		endpoint: u.Scheme + "://" + u.Host + "/",
 		region:   cfg.Region,
 		http:     cfg.HTTPClient,
-		signer:   auth.NewTC3Signer("kms", cfg.SecretID, []byte(cfg.SecretKey)),
+		signers:  map[service]*auth.TC3Signer{},
 		retries:  cfg.MaxRetries,
 		min:      cfg.MinBackoff,
 		max:      cfg.MaxBackoff,
 		now:      time.Now,
 		sleep:    sleep,
+	}
+	for _, s := range services() {
+		c.signers[s] = auth.NewTC3Signer(string(s), cfg.SecretID, []byte(cfg.SecretKey))
 	}
 	if c.region == "" {
 		c.region = DefaultRegion
@@ -132,12 +163,17 @@ func (c *Client) Endpoint() string { return c.endpoint }
 func (c *Client) Region() string { return c.region }
 
 // Repeatable reports whether action is safe to send again when a first
-// attempt may have taken effect: everything but the actions whose names
-// start with Create, Delete, Import, Rotate, Schedule, Cancel or Archive
-// (repeating them makes a second key or version, or fails on the state the
-// first attempt left).
+// attempt may have taken effect: everything but GetParametersForImport
+// (each call makes new one-time parameters) and the actions whose names
+// start with Create, Add, Delete, Import, Update, Attach, Detach, Rotate,
+// Schedule, Cancel or Archive (repeating them makes a second key, user,
+// access key, policy or version, or fails on the state the first attempt
+// left).
 func Repeatable(action string) bool {
-	for _, p := range []string{"Create", "Delete", "Import", "Rotate", "Schedule", "Cancel", "Archive"} {
+	if action == "GetParametersForImport" {
+		return false
+	}
+	for _, p := range []string{"Create", "Add", "Delete", "Import", "Update", "Attach", "Detach", "Rotate", "Schedule", "Cancel", "Archive"} {
 		if strings.HasPrefix(action, p) {
 			return false
 		}
@@ -145,12 +181,19 @@ func Repeatable(action string) bool {
 	return true
 }
 
-// Call sends action with req (marshalled to JSON; nil is {}) and decodes the
-// response object, without its Response wrapper, into resp (nil to discard).
-// It returns *APIError for an error answer, *HTTPError for a non-API answer,
-// and the transport's error otherwise, after the retries Config describes.
-// The typed methods use it; so can actions this package has no method for.
+// Call sends the kms action with req (marshalled to JSON; nil is {}) and
+// decodes the response object, without its Response wrapper, into resp (nil
+// to discard). It returns *APIError for an error answer, *HTTPError for a
+// non-API answer, and the transport's error otherwise, after the retries
+// Config describes. The typed methods use it; so can kms actions this
+// package has no method for.
 func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
+	return c.call(ctx, serviceKMS, action, req, resp)
+}
+
+// call is Call for an action of service svc: signed for svc and sent with
+// its version.
+func (c *Client) call(ctx context.Context, svc service, action string, req, resp any) error {
 	body := []byte("{}")
 	if req != nil {
 		var err error
@@ -160,7 +203,7 @@ func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 	}
 	repeatable := Repeatable(action)
 	for attempt := 0; ; attempt++ {
-		raw, err := c.send(ctx, action, body)
+		raw, err := c.send(ctx, svc, action, body)
 		if err == nil {
 			return decodeResponse(action, raw, resp)
 		}
@@ -175,16 +218,16 @@ func (c *Client) Call(ctx context.Context, action string, req, resp any) error {
 
 // send makes one signed attempt. It returns the Response object of an
 // answer that is not an error, or the error.
-func (c *Client) send(ctx context.Context, action string, body []byte) (json.RawMessage, error) {
+func (c *Client) send(ctx context.Context, svc service, action string, body []byte) (json.RawMessage, error) {
 	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", action, err)
 	}
 	r.Header["X-Tc-Action"] = []string{action}
-	r.Header["X-Tc-Version"] = []string{Version}
+	r.Header["X-Tc-Version"] = []string{svc.version()}
 	r.Header["X-Tc-Region"] = []string{c.region}
 	r.Header["User-Agent"] = []string{"keyhaven-client/1"}
-	c.signer.Sign(r, body, c.now()) // a fresh timestamp on every attempt
+	c.signers[svc].Sign(r, body, c.now()) // a fresh timestamp on every attempt
 	res, err := c.http.Do(r)
 	if err != nil {
 		return nil, fmt.Errorf("client: %s: %w", action, err)

@@ -1,6 +1,8 @@
-// Package client is the Go SDK of Keyhaven: a typed client for every KMS
-// action of the server's Tencent Cloud API 3.0 dialect (TC3-HMAC-SHA256
-// signed JSON POSTs at "/", kms version 2019-01-18).
+// Package client is the Go SDK of Keyhaven: a typed client for every action
+// of the server's Tencent Cloud API 3.0 dialect (TC3-HMAC-SHA256 signed JSON
+// POSTs at "/"): the KMS actions (kms, version 2019-01-18), the identity
+// actions (cam, 2019-01-16: sub-users, access keys, policies) and the audit
+// trail (cloudaudit, 2019-03-19). Each request is signed for its service.
 //
 // Each action is a method that takes a context first and a request struct
 // whose fields are the API's (in Go spelling; the JSON names are the API's
@@ -15,8 +17,9 @@
 //
 // The package signs with auth.TC3Signer (the signer the server's tests hold
 // to the official SDK's). It imports no server code and no kms domain type.
-// Actions of other services (cam, audit) belong in their own files of this
-// package and go through Client.Call like the KMS ones.
+// Actions of the cam and cloudaudit services are in cam.go and audit.go;
+// Client.Call sends kms actions only. Secrets the server returns once (a new
+// user's or access key's SecretKey) are of type Secret, which never prints.
 //
 // A Client is safe for concurrent use.
 package client

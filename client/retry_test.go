@@ -187,9 +187,13 @@ func TestBackoffJitter(t *testing.T) {
 
 func TestRepeatable(t *testing.T) {
 	for action, want := range map[string]bool{
-		"Encrypt": true, "DescribeKey": true, "DisableKey": true, "UpdateAlias": true,
+		"Encrypt": true, "DescribeKey": true, "DisableKey": true, "ListUsers": true, "ListAttachedUserPolicies": true,
+		"LookUpEvents": true, "VerifyAuditTrail": true, "GetPublicKey": true,
 		"CreateKey": false, "RotateKey": false, "ScheduleKeyDeletion": false, "CancelKeyDeletion": false,
 		"ArchiveKey": false, "CancelKeyArchive": false, "CreateAccessKey": false, "DeleteUser": false,
+		"UpdateAlias": false, "AddUser": false, "UpdateAccessKey": false, "AttachUserPolicy": false,
+		"DetachUserPolicy": false, "GetParametersForImport": false, "ImportKeyMaterial": false,
+		"DeleteImportedKeyMaterial": false,
 	} {
 		if got := client.Repeatable(action); got != want {
 			t.Errorf("Repeatable(%s) = %v, want %v", action, got, want)

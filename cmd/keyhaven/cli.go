@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -49,7 +51,18 @@ func addClientCommands(root *cobra.Command) {
 		newConfigureCmd(g), newKeyCmd(g), newEncryptCmd(g), newDecryptCmd(g), newReEncryptCmd(g),
 		newDataKeyCmd(g), newRandomCmd(g), newSignCmd(g), newVerifyCmd(g), newPublicKeyCmd(g),
 		newAsymmetricDecryptCmd(g), newEnvelopeCmd(g), newServiceCmd(g),
+		newUserCmd(g), newAccessKeyCmd(g), newPolicyCmd(g),
 	)
+}
+
+// flagGlobals reads the global flags as cmd parsed them, for commands made
+// outside addClientCommands (`keyhaven audit`, which also works offline).
+func flagGlobals(cmd *cobra.Command) *globals {
+	get := func(name string) string {
+		v, _ := cmd.Flags().GetString(name) // "" if the flag is not there
+		return v
+	}
+	return &globals{endpoint: get("endpoint"), secretID: get("secret-id"), secretKey: get("secret-key"), profile: get("profile"), output: get("output")}
 }
 
 // settings are the resolved connection settings: flags, then the
@@ -122,7 +135,7 @@ func (g *globals) api(f apiFunc, omit ...func(cmd *cobra.Command) []string) func
 			ctx = context.Background()
 		}
 		resp, err := f(ctx, c, cmd)
-		if resp != nil && (err == nil || errors.Is(err, errSignatureInvalid)) {
+		if resp != nil && (err == nil || errors.Is(err, errSignatureInvalid) || errors.Is(err, errTrailBroken)) {
 			var skip []string
 			for _, o := range omit {
 				skip = append(skip, o(cmd)...)
@@ -193,6 +206,21 @@ func readText(cmd *cobra.Command, flag, v string) (string, error) {
 		return "", fmt.Errorf("--%s: %w", flag, err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// parseTime reads a time flag: Unix seconds or RFC 3339; "" is 0.
+func parseTime(flag, v string) (uint64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+		return n, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil || t.Unix() < 0 {
+		return 0, fmt.Errorf("--%s is Unix seconds or an RFC 3339 time such as 2026-01-02T15:04:05Z, not %q", flag, v)
+	}
+	return uint64(t.Unix()), nil
 }
 
 // readContext reads an --encryption-context: a JSON object of strings,

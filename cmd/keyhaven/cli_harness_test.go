@@ -26,14 +26,16 @@ type cliEnv struct {
 	t        *testing.T
 	endpoint string
 	home     string
+	dataDir  string // the server's
 }
 
 // startCLI starts a server and clears the client's environment; with
 // envCreds, KEYHAVEN_ENDPOINT/SECRET_ID/SECRET_KEY point at the server.
 func startCLI(t *testing.T, envCreds bool) *cliEnv {
 	t.Helper()
+	dataDir := t.TempDir()
 	srv, err := server.Open(context.Background(), server.Config{
-		DataDir: t.TempDir(), Region: "local", Suite: kms.SuiteFIPS,
+		DataDir: dataDir, Region: "local", Suite: kms.SuiteFIPS,
 		RootSecretID: cliSecretID, RootSecretKey: cliSecretKey,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -52,7 +54,7 @@ func startCLI(t *testing.T, envCreds bool) *cliEnv {
 		srv.Shutdown(ctx)
 		<-done
 	})
-	e := &cliEnv{t: t, endpoint: "http://" + ln.Addr().String(), home: t.TempDir()}
+	e := &cliEnv{t: t, endpoint: "http://" + ln.Addr().String(), home: t.TempDir(), dataDir: dataDir}
 	t.Setenv("HOME", e.home)
 	for _, v := range []string{envEndpoint, envSecretID, envSecretKey, envProfile, envRegion} {
 		t.Setenv(v, "")
@@ -115,13 +117,34 @@ func (e *cliEnv) json(args ...string) map[string]any {
 func decodeJSON(t *testing.T, out string) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(out), &m); err != nil {
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.UseNumber() // Uins and PolicyIds stay exact
+	if err := dec.Decode(&m); err != nil || dec.More() {
 		t.Fatalf("output %q is not one JSON object: %v", out, err)
 	}
 	if _, wrapped := m["Response"]; wrapped {
 		t.Errorf("JSON output has the Response wrapper: %s", out)
 	}
 	return m
+}
+
+// as makes the environment's credentials those of another access key.
+func (e *cliEnv) as(secretID, secretKey string) {
+	e.t.Setenv(envSecretID, secretID)
+	e.t.Setenv(envSecretKey, secretKey)
+}
+
+// asRoot makes the environment's credentials the root's again.
+func (e *cliEnv) asRoot() { e.as(cliSecretID, cliSecretKey) }
+
+// fails runs a command that must exit 1 with want on standard error and
+// nothing on standard output.
+func (e *cliEnv) fails(want string, args ...string) {
+	e.t.Helper()
+	r := e.run("", args...)
+	if r.code != 1 || !strings.Contains(r.stderr, want) || r.stdout != "" {
+		e.t.Errorf("keyhaven %s: exit %d, stdout %q, stderr %q; want exit 1 and %q", strings.Join(args, " "), r.code, r.stdout, r.stderr, want)
+	}
 }
 
 // str returns a string member of a JSON object, following a path.

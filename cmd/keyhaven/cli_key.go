@@ -19,7 +19,8 @@ func newKeyCmd(g *globals) *cobra.Command {
 Every --key-id takes a key id, alias/NAME or a bare alias.`,
 		Example: `  keyhaven key create --alias app-data --description "app secrets"
   keyhaven key list --key-state Enabled
-  keyhaven key describe --key-id alias/app-data --output json`,
+  keyhaven key describe --key-id alias/app-data --output json
+  keyhaven key create --alias byok --type 2 && keyhaven key import --key-id byok --material fileb://material.bin`,
 	}
 	cmd.AddCommand(
 		keyCreateCmd(g), keyListCmd(g), keyDescribeCmd(g), keyUpdateCmd(g),
@@ -50,6 +51,7 @@ Every --key-id takes a key id, alias/NAME or a bare alias.`,
 		}),
 		keyRotationCmd(g),
 	)
+	cmd.AddCommand(keyImportCmds(g)...)
 	return cmd
 }
 

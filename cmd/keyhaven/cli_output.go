@@ -125,9 +125,17 @@ func encodeOrdered(buf *bytes.Buffer, v any, indent string) {
 	}
 }
 
-// listColumns are the columns of a list of keys; other lists show every
-// member of their objects.
-var listColumns = []string{"KeyId", "Alias", "KeyState", "KeyUsage", "ProtectionLevel", "CreateTime"}
+// maxColumns is how many members a list's table shows in full; wider lists
+// show listColumns.
+const maxColumns = 6
+
+// listColumns are the columns of wide lists (keys, audit events, policies),
+// in order, by the name of their objects' first member.
+var listColumns = map[string][]string{
+	"KeyId":    {"KeyId", "Alias", "KeyState", "KeyUsage", "ProtectionLevel", "CreateTime"},
+	"EventId":  {"EventId", "EventTime", "EventName", "Username", "ErrorMessage", "RequestID"},
+	"PolicyId": {"PolicyId", "PolicyName", "AddTime", "Description", "Attachments"},
+}
 
 // printTable prints an object as "Name  value" rows; members that are
 // objects are flattened into the rows, and lists of objects become a table
@@ -177,8 +185,9 @@ func printList(w io.Writer, items []any) error {
 	for _, f := range first {
 		cols = append(cols, f.name)
 	}
-	if len(cols) > len(listColumns) {
-		cols = slices.DeleteFunc(cols, func(c string) bool { return !slices.Contains(listColumns, c) })
+	if want, ok := listColumns[cols[0]]; ok && len(cols) > maxColumns {
+		all := cols
+		cols = slices.DeleteFunc(slices.Clone(want), func(c string) bool { return !slices.Contains(all, c) })
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
@@ -198,9 +207,11 @@ func printList(w io.Writer, items []any) error {
 	return tw.Flush()
 }
 
-// scalar renders a value for a table; times (Unix seconds in members named
-// *Time, *Date or ValidTo) as RFC 3339 in UTC, and 0 or "" as "-".
+// scalar renders a value for a table; times (Unix seconds, as numbers or
+// strings, in members named *Time, *Date, ValidTo or ParametersValidTo) as
+// RFC 3339 in UTC, and 0 or "" as "-".
 func scalar(name string, v any) string {
+	isTime := strings.HasSuffix(name, "Time") || strings.HasSuffix(name, "Date") || strings.HasSuffix(name, "ValidTo")
 	switch v := v.(type) {
 	case nil:
 		return "-"
@@ -208,9 +219,12 @@ func scalar(name string, v any) string {
 		if v == "" {
 			return "-"
 		}
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && isTime && n > 0 {
+			return time.Unix(n, 0).UTC().Format(time.RFC3339)
+		}
 		return v
 	case json.Number:
-		if strings.HasSuffix(name, "Time") || strings.HasSuffix(name, "Date") || name == "ValidTo" {
+		if isTime {
 			n, err := strconv.ParseInt(string(v), 10, 64)
 			if err == nil {
 				if n == 0 {
