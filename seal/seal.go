@@ -89,12 +89,22 @@ func createFile(path string, rand io.Reader) ([]byte, error) {
 	base64.StdEncoding.Encode(enc, key)
 	enc[len(enc)-1] = '\n'
 
+	if err := CreateFile(path, enc); err != nil {
+		clear(key)
+		return nil, fmt.Errorf("seal: root key: %w", err)
+	}
+	return key, nil
+}
+
+// CreateFile writes data to a new file at path (mode 0600; an existing file
+// is an error wrapping fs.ErrExist) and makes it durable: the file and its
+// directory are synced. On failure nothing is left at path.
+func CreateFile(path string, data []byte) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		clear(key)
-		return nil, fmt.Errorf("seal: create root key file: %w", err)
+		return fmt.Errorf("create %s: %w", path, err)
 	}
-	_, err = f.Write(enc)
+	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -105,11 +115,10 @@ func createFile(path string, rand io.Reader) ([]byte, error) {
 		err = syncDir(filepath.Dir(path))
 	}
 	if err != nil {
-		clear(key)
 		os.Remove(path)
-		return nil, fmt.Errorf("seal: write root key file %s: %w", path, err)
+		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return key, nil
+	return nil
 }
 
 func syncDir(dir string) error {

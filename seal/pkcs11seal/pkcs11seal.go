@@ -18,9 +18,9 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/keyhaven/keyhaven/backend/pkcs11"
+	"github.com/keyhaven/keyhaven/seal"
 )
 
 // WrapKeyLabel is the CKA_LABEL of the token key that wraps the root key.
@@ -128,40 +128,12 @@ func create(ctx context.Context, b *pkcs11.Backend, path string, rand io.Reader)
 	}
 	data := append(append([]byte(magic), nonce...), ct...)
 
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
+	if err := seal.CreateFile(path, data); err != nil {
 		clear(key)
-		return nil, fmt.Errorf("pkcs11seal: create wrapped root key: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = syncDir(filepath.Dir(path))
-	}
-	if err != nil {
-		clear(key)
-		os.Remove(path)
-		return nil, fmt.Errorf("pkcs11seal: write wrapped root key %s: %w", path, err)
+		return nil, fmt.Errorf("pkcs11seal: wrapped root key: %w", err)
 	}
 	return key, nil
 }
 
 // wrapAD binds the wrapped key to its purpose and the wrap key's label.
 var wrapAD = []byte(adLabel + WrapKeyLabel)
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
