@@ -21,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,9 +191,17 @@ func decryptReq(blob *string, context string) *tkms.DecryptRequest {
 // TestHSMEndToEnd creates HSM keys of every spec the Tencent dialect can
 // ask for through the official SDK, uses them, and checks the results
 // outside with the public keys; the root key is wrapped by the same token.
+// movableClock is a clock tests move forward.
+type movableClock struct{ off atomic.Int64 }
+
+func (c *movableClock) Now() time.Time { return time.Now().Add(time.Duration(c.off.Load())) }
+
 func TestHSMEndToEnd(t *testing.T) {
 	tok := pkcs11test.NewToken(t, "e2e")
-	h := startHSM(t, hsmConfig(t, t.TempDir(), tok, server.RootSealPKCS11))
+	clock := &movableClock{}
+	cfg := hsmConfig(t, t.TempDir(), tok, server.RootSealPKCS11)
+	cfg.Clock = clock
+	h := startHSM(t, cfg)
 
 	keys := map[string]string{} // usage → key id
 	for _, usage := range []string{"ENCRYPT_DECRYPT", "ASYMMETRIC_DECRYPT_RSA_2048", "ASYMMETRIC_SIGN_VERIFY_RSA_2048", "ASYMMETRIC_SIGN_VERIFY_ECC", "ASYMMETRIC_SIGN_VERIFY_ECDSA384"} {
@@ -335,6 +344,31 @@ func TestHSMEndToEnd(t *testing.T) {
 			if dec, err := h.typed.Decrypt(decryptReq(blob, "")); err != nil || *dec.Response.Plaintext != pt {
 				t.Errorf("Decrypt after rotation = %v, %v; want the plaintext", dec, err)
 			}
+		}
+	})
+
+	t.Run("ScheduledDeletionDestroysObjects", func(t *testing.T) {
+		id := h.createKey("hsm-doomed", "ENCRYPT_DECRYPT", "HSM")
+		h.mustCall("RotateKey", map[string]any{"KeyId": id})
+		h.mustCall("DisableKey", map[string]any{"KeyId": id})
+		h.mustCall("ScheduleKeyDeletion", map[string]any{"KeyId": id, "PendingWindowInDays": 7})
+		for _, v := range []string{"/1", "/2"} {
+			if n := tokenObjects(t, tok, id+v); n != 1 {
+				t.Fatalf("before deletion the token has %d objects labelled %s%s, want 1", n, id, v)
+			}
+		}
+		clock.off.Add(int64(8 * 24 * time.Hour))
+		rep, err := h.srv.Service.RunScheduledJobs(context.Background(), h.srv.Node, time.Minute)
+		if err != nil || len(rep.Deleted) != 1 {
+			t.Fatalf("RunScheduledJobs = %+v, %v; want one deletion", rep, err)
+		}
+		for _, v := range []string{"/1", "/2"} {
+			if n := tokenObjects(t, tok, id+v); n != 0 {
+				t.Errorf("after deletion the token still has %d objects labelled %s%s", n, id, v)
+			}
+		}
+		if _, err := h.call("DescribeKey", map[string]any{"KeyId": id}); sdkCode(err) != "ResourceUnavailable.CmkNotFound" {
+			t.Errorf("DescribeKey of the deleted HSM key: %v, want ResourceUnavailable.CmkNotFound", err)
 		}
 	})
 
