@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -220,6 +219,3 @@ func (t *target) run(ctx context.Context, op *operation, conc int, d time.Durati
 	slices.Sort(out.lat)
 	return out
 }
-
-// errFailed reports failed requests; the report is still printed.
-var errFailed = errors.New("some requests failed")

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/keyhaven/keyhaven/kms"
 )
@@ -84,7 +85,7 @@ func Open(path string, opts ...Option) (*Store, error) {
 	bo := *bbolt.DefaultOptions // NoSync stays false: commits are fsynced
 	bo.Timeout = o.lockTimeout
 	db, err := bbolt.Open(path, 0o600, &bo)
-	if errors.Is(err, bbolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("bolt: open %s: %w (lock not released within %v; is another keyhaven server using this data directory?)",
 			path, ErrInUse, o.lockTimeout)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/keyhaven/keyhaven/kms"
 )
@@ -323,10 +324,10 @@ func (t *tx) SettingNames(prefix string) ([]string, error) {
 	return names, nil
 }
 
-// writable returns an error wrapping bbolt.ErrTxNotWritable inside View.
+// writable returns an error wrapping berrors.ErrTxNotWritable inside View.
 func (t *tx) writable(op string) error {
 	if !t.btx.Writable() {
-		return fmt.Errorf("bolt: %s: %w (inside View)", op, bbolt.ErrTxNotWritable)
+		return fmt.Errorf("bolt: %s: %w (inside View)", op, berrors.ErrTxNotWritable)
 	}
 	return nil
 }
