@@ -178,6 +178,3 @@ func (s *Service) backendFor(level ProtectionLevel) (Backend, error) {
 	}
 	return nil, fmt.Errorf("%w: protection level %q is SOFTWARE or HSM", ErrInvalidParameter, level)
 }
-
-// HSMAvailable reports whether the service can make HSM-protected keys.
-func (s *Service) HSMAvailable() bool { return s.hsm != nil }

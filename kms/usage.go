@@ -40,15 +40,6 @@ func ParseKeyUsage(s string) (KeyUsage, error) {
 	return "", fmt.Errorf("%w: %q", ErrInvalidKeyUsage, s)
 }
 
-// ParseKeySpec returns the spec named s, or ErrInvalidParameter.
-func ParseKeySpec(s string) (KeySpec, error) {
-	switch sp := KeySpec(s); sp {
-	case SpecSymmetricDefault, SpecSM4, SpecRSA2048, SpecRSA3072, SpecRSA4096, SpecECP256, SpecECP384, SpecECP256K, SpecECSM2:
-		return sp, nil
-	}
-	return "", fmt.Errorf("%w: unknown key spec %q", ErrInvalidParameter, s)
-}
-
 // resolveSpec picks the spec of a new key from its usage and the asked spec
 // ("" for the usage's default), or returns ErrInvalidKeyUsage.
 func (s *Service) resolveSpec(usage KeyUsage, spec KeySpec) (KeySpec, error) {

@@ -409,16 +409,11 @@ func (h *Handler) updateAlias(ctx context.Context, c *call) (any, error) {
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
-	if req.KeyId == nil {
-		return nil, missing("KeyId")
-	}
-	if req.Alias == nil {
-		return nil, missing("Alias")
-	}
-	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+	id, alias, err := c.keyAndValue(ctx, req.KeyId, "Alias", req.Alias)
+	if err != nil {
 		return nil, err
 	}
-	return &response{}, h.svc.UpdateAlias(ctx, c.cred.Account, *req.KeyId, *req.Alias)
+	return &response{}, h.svc.UpdateAlias(ctx, c.cred.Account, id, alias)
 }
 
 func (h *Handler) updateKeyDescription(ctx context.Context, c *call) (any, error) {
@@ -429,16 +424,23 @@ func (h *Handler) updateKeyDescription(ctx context.Context, c *call) (any, error
 	if err := decode(c.body, &req); err != nil {
 		return nil, err
 	}
-	if req.KeyId == nil {
-		return nil, missing("KeyId")
-	}
-	if req.Description == nil {
-		return nil, missing("Description")
-	}
-	if err := c.authorize(ctx, *req.KeyId, nil); err != nil {
+	id, desc, err := c.keyAndValue(ctx, req.KeyId, "Description", req.Description)
+	if err != nil {
 		return nil, err
 	}
-	return &response{}, h.svc.UpdateDescription(ctx, c.cred.Account, *req.KeyId, *req.Description)
+	return &response{}, h.svc.UpdateDescription(ctx, c.cred.Account, id, desc)
+}
+
+// keyAndValue checks that a request names a key and the value called name,
+// and authorizes the call on that key.
+func (c *call) keyAndValue(ctx context.Context, keyID *string, name string, value *string) (string, string, error) {
+	switch {
+	case keyID == nil:
+		return "", "", missing("KeyId")
+	case value == nil:
+		return "", "", missing(name)
+	}
+	return *keyID, *value, c.authorize(ctx, *keyID, nil)
 }
 
 func (h *Handler) enableKey(ctx context.Context, c *call) (any, error) {
